@@ -1,0 +1,26 @@
+"""unwired: test ASGI applications in-process, fast, streaming-correct and hang-proof.
+
+The implementation lives in private modules; this file is the public namespace::
+
+    _protocol/   sans-IO: scopes and the HTTP / lifespan state machines
+    _backends, _ops, _driver      the client's event loop, waits and deadlines
+    _exchange, _lifespan          the app's tasks on that loop
+    _transport, _client, _portal  thin httpx2 adapters and the clients
+"""
+
+from ._client import TestClient as TestClient
+from ._exceptions import ASGIProtocolError as ASGIProtocolError
+from ._exceptions import ClientDisconnected as ClientDisconnected
+from ._exceptions import LifespanFailed as LifespanFailed
+from ._exceptions import UnwiredError as UnwiredError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ASGIProtocolError",
+    "ClientDisconnected",
+    "LifespanFailed",
+    "TestClient",
+    "UnwiredError",
+    "__version__",
+]

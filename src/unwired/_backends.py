@@ -1,0 +1,179 @@
+"""The few loop primitives the exchanges need, for asyncio and for trio.
+
+Rule: code running on the client's loop reaches the event loop only through a
+``Backend``. Each primitive is the cheapest native one: on the per-request path
+an anyio task group or ``fail_after`` costs more than the rest of a request.
+
+A *waiter* is a one-shot flag: ``new_waiter()`` makes one, ``wake()`` sets it,
+``wait()`` waits for it with an optional timeout (raising ``TimeoutError``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import sys
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    import trio
+
+T = TypeVar("T")
+AppCoroutine = Callable[[], Coroutine[Any, Any, None]]
+
+
+class TaskHandle(Protocol):
+    def cancel(self) -> object: ...
+    def done(self) -> bool: ...
+
+
+class Backend(Protocol):
+    name: str
+
+    def spawn(self, fn: AppCoroutine, name: str) -> TaskHandle: ...
+    def new_waiter(self) -> Any: ...
+    def wake(self, waiter: Any) -> None: ...
+    async def wait(self, waiter: Any, timeout: float | None) -> None: ...
+    def is_cancellation(self, exc: BaseException) -> bool: ...
+    async def to_thread(self, fn: Callable[..., T], *args: Any) -> T: ...
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
+class AsyncioBackend:
+    """asyncio (and uvloop) primitives on one given loop."""
+
+    name = "asyncio"
+    __slots__ = ("loop",)
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+
+    def spawn(self, fn: AppCoroutine, name: str) -> asyncio.Task[None]:
+        return self.loop.create_task(fn(), name=name)
+
+    def new_waiter(self) -> asyncio.Future[None]:
+        return self.loop.create_future()
+
+    @staticmethod
+    def wake(waiter: asyncio.Future[None]) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    async def wait(self, waiter: asyncio.Future[None], timeout: float | None) -> None:
+        if timeout is None:
+            await waiter
+            return
+        timer = self.loop.call_later(timeout, _expire, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+
+    def arm(self, waiter: asyncio.Future[None], timeout: float | None) -> asyncio.TimerHandle | None:
+        """Make ``waiter`` fail with ``TimeoutError`` after ``timeout`` (for sync driving)."""
+        return None if timeout is None else self.loop.call_later(timeout, _expire, waiter)
+
+    @staticmethod
+    def is_cancellation(exc: BaseException) -> bool:
+        return isinstance(exc, asyncio.CancelledError)
+
+    async def to_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self.loop.run_in_executor(None, fn, *args)
+
+
+class _TrioTask:
+    __slots__ = ("_cancelled", "_done", "_scope", "coroutine")
+
+    def __init__(self) -> None:
+        self._scope: trio.CancelScope | None = None
+        self.coroutine: Coroutine[Any, Any, None] | None = None
+        self._cancelled = False
+        self._done = False
+
+    async def run(self, fn: AppCoroutine) -> None:
+        import trio
+
+        try:
+            with trio.CancelScope() as self._scope:
+                if self._cancelled:
+                    self._scope.cancel()
+                self.coroutine = fn()
+                await self.coroutine
+        finally:
+            self._done = True
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        if self._scope is not None:
+            self._scope.cancel()
+
+    def done(self) -> bool:
+        return self._done
+
+
+class TrioBackend:
+    """trio primitives; app tasks are system tasks, cancelled through their own scope."""
+
+    name = "trio"
+    __slots__ = ("_trio",)
+
+    def __init__(self) -> None:
+        import trio
+
+        self._trio = trio
+
+    def spawn(self, fn: AppCoroutine, name: str) -> _TrioTask:
+        task = _TrioTask()
+        self._trio.lowlevel.spawn_system_task(
+            task.run, fn, name=name, context=contextvars.copy_context()
+        )
+        return task
+
+    def new_waiter(self) -> trio.Event:
+        return self._trio.Event()
+
+    @staticmethod
+    def wake(waiter: trio.Event) -> None:
+        waiter.set()
+
+    async def wait(self, waiter: trio.Event, timeout: float | None) -> None:
+        if timeout is None:
+            await waiter.wait()
+            return
+        with self._trio.move_on_after(timeout) as scope:
+            await waiter.wait()
+        if scope.cancelled_caught:
+            raise TimeoutError
+
+    def is_cancellation(self, exc: BaseException) -> bool:
+        return isinstance(exc, self._trio.Cancelled)
+
+    async def to_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self._trio.to_thread.run_sync(fn, *args)
+
+
+def current_backend() -> Backend:
+    """The backend of the loop running the caller (for the async client).
+
+    Raises:
+        RuntimeError: no asyncio loop or trio run is active in this thread.
+    """
+    loop = asyncio.events._get_running_loop()
+    if loop is not None:
+        return AsyncioBackend(loop)
+    if "trio" in sys.modules:
+        import trio
+
+        try:
+            trio.lowlevel.current_task()
+        except RuntimeError:
+            pass
+        else:
+            return TrioBackend()
+    msg = "no running event loop"
+    raise RuntimeError(msg)

@@ -1,0 +1,188 @@
+"""``TestClient``: an ``httpx2.Client`` whose requests go straight into an ASGI app.
+
+Rule: the client wires pieces together — app, driver, transport, lifespan — and
+holds no protocol logic of its own.
+"""
+
+from __future__ import annotations
+
+import inspect
+import weakref
+from collections.abc import Awaitable, Callable, Coroutine
+from types import TracebackType
+from typing import Any, Literal, Self, TypeVar
+
+import httpx2
+from httpx2._types import CookieTypes, HeaderTypes, TimeoutTypes
+
+from ._app import as_asgi3
+from ._driver import Driver, create_driver, run
+from ._lifespan import Lifespan, LifespanMode
+from ._portal import DriverPortal
+from ._protocol._scope import ScopeConfig
+from ._transport import SyncTransport
+
+T = TypeVar("T")
+_LIFESPAN_MODES = ("auto", "on", "off")
+
+
+def _headers(headers: HeaderTypes | None) -> httpx2.Headers:
+    merged = httpx2.Headers(headers)  # a copy: the caller's mapping is never changed
+    merged.setdefault("user-agent", "testclient")
+    return merged
+
+
+def _check_lifespan(lifespan: object) -> LifespanMode:
+    if lifespan not in _LIFESPAN_MODES:
+        msg = f"lifespan must be one of {', '.join(map(repr, _LIFESPAN_MODES))}, not {lifespan!r}"
+        raise ValueError(msg)
+    return lifespan  # type: ignore[return-value]
+
+
+class TestClient(httpx2.Client):
+    """A sync HTTP client that calls an ASGI app in-process, on one event loop.
+
+    A drop-in for ``starlette.testclient.TestClient``: same constructor, plus
+    ``lifespan``, ``timeout`` and ``http_version``. ``with client:`` runs the
+    app's lifespan startup and, on exit, its shutdown.
+
+    Args:
+        app: an ASGI 3 app, or an ASGI 2 app (``app(scope)`` returning the instance).
+        base_url: scheme and host of every request; sets the scope's ``server``.
+        raise_server_exceptions: re-raise the app's exceptions in the test
+            (otherwise a 500 response, or the response as sent so far).
+        root_path: the scope's ``root_path`` (not prepended to ``path``).
+        backend: ``"asyncio"`` or ``"trio"``.
+        backend_options: ``{"use_uvloop": True}``, ``{"loop_factory": f}``, ``{"debug": True}``
+            for asyncio; trio's ``trio.run`` keywords for trio.
+        cookies: initial cookies.
+        headers: default headers; ``user-agent: testclient`` unless given.
+        follow_redirects: follow redirects (default ``True``).
+        client: the scope's ``client`` (host, port).
+        lifespan: ``"auto"`` (run it; an app that raises before answering startup
+            does not support it), ``"on"`` (a failure is an error), ``"off"``.
+        timeout: bound on every wait for the app, seconds or ``httpx2.Timeout``;
+            ``None`` waits forever. Per-request ``timeout=`` is honoured too.
+        http_version: the scope's ``http_version``.
+
+    Example:
+        >>> from starlette.applications import Starlette
+        >>> from starlette.responses import PlainTextResponse
+        >>> from starlette.routing import Route
+        >>> app = Starlette(routes=[Route("/", lambda request: PlainTextResponse("hi"))])
+        >>> with TestClient(app) as client:
+        ...     client.get("/").text
+        'hi'
+    """
+
+    __test__ = False
+
+    def __init__(
+        self,
+        app: Any,
+        base_url: str = "http://testserver",
+        raise_server_exceptions: bool = True,
+        root_path: str = "",
+        backend: Literal["asyncio", "trio"] = "asyncio",
+        backend_options: dict[str, Any] | None = None,
+        cookies: CookieTypes | None = None,
+        headers: HeaderTypes | None = None,
+        follow_redirects: bool = True,
+        client: tuple[str, int] = ("testclient", 50000),
+        *,
+        lifespan: LifespanMode = "auto",
+        timeout: TimeoutTypes = 30.0,
+        http_version: str = "1.1",
+    ) -> None:
+        self.app = as_asgi3(app)
+        self._lifespan_mode = _check_lifespan(lifespan)
+        self.app_state: dict[str, Any] = {}
+        self._driver: Driver = create_driver(backend, backend_options)
+        self._lifespan: Lifespan | None = None
+        config = ScopeConfig(root_path, client, http_version, self.app_state)
+        transport = SyncTransport(self.app, self._driver, config, raise_server_exceptions)
+        super().__init__(
+            base_url=base_url,
+            headers=_headers(headers),
+            cookies=cookies,
+            follow_redirects=follow_redirects,
+            timeout=timeout,
+            transport=transport,
+        )
+        self._finalizer = weakref.finalize(self, self._driver.close)
+
+    @property
+    def portal(self) -> Any:
+        """An anyio ``BlockingPortal``-like object running calls on the app's loop."""
+        return getattr(self._driver, "portal", None) or DriverPortal(self._driver)
+
+    def run(
+        self, func: Callable[..., Awaitable[T]] | Coroutine[Any, Any, T], *args: Any
+    ) -> T:
+        """Run async code on the app's event loop and return its result.
+
+        Args:
+            func: a coroutine, or an async function to call with ``args``.
+
+        Example:
+            >>> client.run(engine.dispose)  # doctest: +SKIP
+        """
+        if inspect.iscoroutine(func):
+            if args:
+                msg = "client.run() got a coroutine and arguments; pass the function instead"
+                raise TypeError(msg)
+            coroutine = func
+
+            async def call() -> T:
+                return await coroutine
+
+            return run(self._driver, call)
+        if not callable(func):
+            msg = f"client.run() takes a coroutine or an async function, not {func!r:.60}"
+            raise TypeError(msg)
+        return run(self._driver, func, *args)
+
+    def __enter__(self) -> Self:
+        if self.is_closed:
+            msg = "Cannot open a client instance that has been closed."
+            raise RuntimeError(msg)
+        if self._lifespan is not None:
+            msg = "this client is already inside a 'with' block"
+            raise RuntimeError(msg)
+        if self._lifespan_mode != "off":
+            lifespan = Lifespan(self.app, self.app_state, self._driver.backend, self._lifespan_mode)
+            try:
+                self._drive_lifespan(lifespan.startup(self.timeout.read))
+            except BaseException:
+                self._driver.close(final=False)
+                raise
+            self._lifespan = lifespan
+        else:
+            self._lifespan = Lifespan(self.app, self.app_state, self._driver.backend, "off")
+            self._lifespan.supported = False
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: TracebackType | None = None,
+    ) -> None:
+        lifespan, self._lifespan = self._lifespan, None
+        try:
+            if lifespan is not None:
+                self._drive_lifespan(lifespan.shutdown(self.timeout.read))
+        finally:
+            self._driver.close(final=False)
+
+    def _drive_lifespan(self, op: Any) -> None:
+        try:
+            self._driver.drive(op)
+        except TimeoutError as exc:
+            raise httpx2.ReadTimeout(str(exc)) from None
+
+    def close(self) -> None:
+        """Close the client: cancel anything the app left running and release its loop."""
+        super().close()
+        self._lifespan = None
+        self._driver.close()

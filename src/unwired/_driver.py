@@ -1,0 +1,283 @@
+"""The sync client's event loop: one per client, for the client's whole life.
+
+Rule 1: on the default path (asyncio, one thread) a request runs the loop in
+the caller's own thread — ``loop.run_until_complete`` on a waiter — and never
+hops threads; that is where Starlette's TestClient loses most of its time.
+
+Rule 2: whoever calls, the loop is run by one thread at a time. A thread that
+finds it busy hands its operation to the loop as a task and waits; when the
+driving thread is done it lets a waiting thread take the loop over. A thread
+that is itself running another event loop (a sync helper inside an async test)
+drives through a helper thread instead.
+
+The trio backend has no loop object to lend out, so it lives in its own thread
+behind an anyio portal; that costs a thread hop per operation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol, TypeVar
+
+import anyio.from_thread
+
+from ._backends import AsyncioBackend, Backend, TrioBackend
+from ._ops import Op, await_op, drive_async
+
+T = TypeVar("T")
+_get_running_loop = asyncio.events._get_running_loop
+#: How long closing the client waits for the app's leftover tasks to end.
+CLOSE_TIMEOUT = 5.0
+
+
+class Driver(Protocol):
+    @property
+    def backend(self) -> Backend: ...
+    def drive(self, op: Op[T]) -> T: ...
+    def close(self, final: bool = True) -> None: ...
+
+
+def create_driver(backend: str, options: dict[str, Any] | None) -> Driver:
+    """The driver for ``TestClient(backend=..., backend_options=...)``.
+
+    Raises:
+        ValueError: unknown backend.
+        TypeError: unknown backend option.
+    """
+    options = dict(options or {})
+    if backend == "asyncio":
+        return AsyncioDriver(_loop_factory(options))
+    if backend == "trio":
+        return PortalDriver("trio", options)
+    msg = f"unknown backend {backend!r}; choose 'asyncio' or 'trio'"
+    raise ValueError(msg)
+
+
+def _loop_factory(options: dict[str, Any]) -> Callable[[], asyncio.AbstractEventLoop]:
+    factory = options.pop("loop_factory", None)
+    use_uvloop = options.pop("use_uvloop", False)
+    debug = options.pop("debug", None)
+    if options:
+        msg = (
+            f"unknown asyncio backend option(s) {sorted(options)}; "
+            "known: 'loop_factory', 'use_uvloop', 'debug'"
+        )
+        raise TypeError(msg)
+    if factory is None and use_uvloop:
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    make = factory or asyncio.new_event_loop
+
+    def new_loop() -> asyncio.AbstractEventLoop:
+        loop = make()
+        if debug is not None:
+            loop.set_debug(debug)
+        return loop
+
+    return new_loop
+
+
+class AsyncioDriver:
+    """Runs the client's asyncio loop in whichever thread calls in (see Rule 2)."""
+
+    def __init__(self, loop_factory: Callable[[], asyncio.AbstractEventLoop]) -> None:
+        self._loop_factory = loop_factory
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._backend: AsyncioBackend | None = None
+        self._cond = threading.Condition(threading.Lock())
+        self._driver: int | None = None  # the thread running the loop now
+        self._helper: concurrent.futures.ThreadPoolExecutor | None = None
+        self._closed = False
+
+    @property
+    def backend(self) -> AsyncioBackend:
+        if self._backend is None:
+            with self._cond:
+                if self._closed:
+                    msg = "the client is closed; create a new client"
+                    raise RuntimeError(msg)
+                if self._backend is None:
+                    self._loop = self._loop_factory()
+                    self._backend = AsyncioBackend(self._loop)
+        return self._backend
+
+    def drive(self, op: Op[T]) -> T:
+        backend = self.backend
+        if _get_running_loop() is None:
+            with self._cond:
+                mine = self._driver is None
+                if mine:
+                    self._driver = threading.get_ident()
+            if mine:
+                try:
+                    return self._drive_here(op, backend)
+                finally:
+                    self._release()
+        return self._drive_elsewhere(op, backend)
+
+    def _release(self) -> None:
+        with self._cond:
+            self._driver = None
+            self._cond.notify_all()
+
+    @staticmethod
+    def _drive_here(op: Op[T], backend: AsyncioBackend) -> T:
+        loop = backend.loop
+        try:
+            waiter, timeout = op.send(None)
+            while True:
+                timer = backend.arm(waiter, timeout)
+                try:
+                    loop.run_until_complete(waiter)
+                except BaseException as exc:  # timeouts, interrupts: the op decides
+                    if timer is not None:
+                        timer.cancel()
+                    waiter, timeout = op.throw(exc)
+                    continue
+                if timer is not None:
+                    timer.cancel()
+                waiter, timeout = op.send(None)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+
+    def _drive_elsewhere(self, op: Op[T], backend: AsyncioBackend) -> T:
+        running = _get_running_loop()
+        if running is backend.loop:
+            msg = (
+                "TestClient was called from inside the app's own event loop (from async "
+                "code the client is running); a sync call there would deadlock. Use "
+                "AsyncTestClient and await it, or call it from a worker thread."
+            )
+            raise RuntimeError(msg)
+        if running is not None:  # another loop runs in this thread: drive from a helper
+            if self._helper is None:
+                with self._cond:
+                    if self._helper is None:
+                        self._helper = concurrent.futures.ThreadPoolExecutor(
+                            1, thread_name_prefix="unwired-driver"
+                        )
+            return self._helper.submit(self.drive, op).result()
+        return self._drive_as_guest(op, backend)
+
+    def _drive_as_guest(self, op: Op[T], backend: AsyncioBackend) -> T:
+        loop = backend.loop
+        result: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def settle(task: asyncio.Task[T]) -> None:
+            if task.cancelled():
+                result.set_exception(asyncio.CancelledError())
+            elif (exc := task.exception()) is not None:
+                result.set_exception(exc)
+            else:
+                result.set_result(task.result())
+            with self._cond:
+                self._cond.notify_all()
+
+        def start() -> None:
+            loop.create_task(drive_async(op, backend)).add_done_callback(settle)
+
+        loop.call_soon_threadsafe(start)
+        with self._cond:
+            while not result.done() and self._driver is not None:
+                self._cond.wait()
+            take_over = not result.done()
+            if take_over:
+                self._driver = threading.get_ident()
+        if take_over:
+            try:
+                loop.run_until_complete(asyncio.wrap_future(result, loop=loop))
+            finally:
+                self._release()
+        return result.result()
+
+    def close(self, final: bool = True) -> None:
+        """Cancel what the app left running, then close the loop and helper thread.
+
+        With ``final=False`` the driver makes a fresh loop when next used.
+        """
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            while self._driver is not None:
+                self._cond.wait()
+            loop, self._loop, self._backend = self._loop, None, None
+            self._closed = final
+        helper, self._helper = self._helper, None
+        if loop is not None:
+            if _get_running_loop() is None:
+                _shutdown(loop)
+            else:
+                thread = threading.Thread(target=_shutdown, args=(loop,), name="unwired-close")
+                thread.start()
+                thread.join()
+        if helper is not None:
+            helper.shutdown(wait=True)
+
+
+def _shutdown(loop: asyncio.AbstractEventLoop) -> None:
+    try:
+        tasks = asyncio.all_tasks(loop)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            loop.run_until_complete(asyncio.wait(tasks, timeout=CLOSE_TIMEOUT))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(
+            asyncio.wait_for(loop.shutdown_default_executor(), CLOSE_TIMEOUT)
+        )
+    finally:
+        loop.close()
+
+
+class PortalDriver:
+    """A loop in its own thread behind an anyio portal (the trio backend)."""
+
+    def __init__(self, backend: str, options: dict[str, Any]) -> None:
+        self._name = backend
+        self._options = options
+        self._lock = threading.Lock()
+        self._portal_cm: Any = None
+        self._portal: anyio.from_thread.BlockingPortal | None = None
+        self._backend: Backend | None = None
+        self._closed = False
+
+    @property
+    def portal(self) -> anyio.from_thread.BlockingPortal:
+        with self._lock:
+            if self._closed:
+                msg = "the client is closed; create a new client"
+                raise RuntimeError(msg)
+            if self._portal is None:
+                cm = anyio.from_thread.start_blocking_portal(self._name, self._options)
+                self._portal = cm.__enter__()
+                self._portal_cm = cm
+                self._backend = self._portal.call(TrioBackend)
+            return self._portal
+
+    @property
+    def backend(self) -> Backend:
+        self.portal  # noqa: B018 - starts the loop thread
+        assert self._backend is not None
+        return self._backend
+
+    def drive(self, op: Op[T]) -> T:
+        portal = self.portal
+        assert self._backend is not None
+        return portal.call(drive_async, op, self._backend)
+
+    def close(self, final: bool = True) -> None:
+        with self._lock:
+            self._closed = final
+            cm, self._portal_cm, self._portal = self._portal_cm, None, None
+        if cm is not None:
+            cm.__exit__(None, None, None)
+
+
+def run(driver: Driver, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+    """Await ``fn(*args)`` on the driver's loop and return its result."""
+    return driver.drive(await_op(driver.backend, fn, *args))

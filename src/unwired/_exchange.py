@@ -1,0 +1,303 @@
+"""One HTTP request on the client's loop: the app task and the test's operations.
+
+Rule: this module moves bytes and wakes waiters; every judgement about a
+message is ``HTTPCycle``'s. The app side (``_receive``/``_send``) runs in the
+app's task; the test side (``open``/``next_chunk``/``finish``) are operations
+(see ``_ops``), so the sync and async clients share all of it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from ._backends import Backend, TaskHandle
+from ._diagnostics import where_suspended
+from ._exceptions import ASGIProtocolError, ClientDisconnected
+from ._ops import Op
+from ._protocol._http import (
+    BodyChunk,
+    DebugInfo,
+    EarlyHint,
+    Event,
+    FileBody,
+    HTTPCycle,
+    PushPromise,
+    ReceiveAction,
+    ResponseStart,
+    ResponseState,
+    Trailers,
+)
+from ._types import ASGIApp, Headers, Message, Scope
+
+#: The app's ``send()`` waits while more than this many body bytes are unread.
+HIGH_WATER = 256 * 1024
+#: How long an app may take to notice that the test closed a response early,
+#: before it is cancelled.
+DISCONNECT_GRACE = 0.1
+FILE_CHUNK = 256 * 1024
+
+RequestBody = bytes | Iterator[bytes] | AsyncIterator[bytes]
+
+
+def _next_chunk(iterator: Iterator[bytes]) -> bytes | None:
+    return next(iterator, None)
+
+
+def _read_file(file: Any, offset: int | None, count: int) -> bytes:
+    if offset is None:
+        return file.read(count)  # type: ignore[no-any-return]
+    return os.pread(file.fileno(), count, offset)
+
+
+class HTTPExchange:
+    """An app task answering one request, and what the test has seen of it."""
+
+    def __init__(self, app: ASGIApp, scope: Scope, body: RequestBody, backend: Backend) -> None:
+        self._app = app
+        self._scope = scope
+        self._body = body
+        self._backend = backend
+        self._cycle = HTTPCycle(scope["method"])
+        self._task: TaskHandle | None = None
+        self._chunks: deque[bytes] = deque()
+        self._buffered = 0
+        self._test_waiter: Any = None
+        self._app_waiter: Any = None
+        self._cancelled = False
+        self.start: ResponseStart | None = None
+        self.trailers: Headers = []
+        self.early_hints: list[list[bytes]] = []
+        self.pushes: list[PushPromise] = []
+        self.debug: dict[str, Any] | None = None
+        self.app_done = False
+        self.app_error: BaseException | None = None
+        self.protocol_error: ASGIProtocolError | None = None
+
+    # -- the app's side -------------------------------------------------------
+
+    async def _run(self) -> None:
+        try:
+            await self._app(self._scope, self._receive, self._send)
+            self._cycle.app_returned()
+        except BaseException as exc:
+            if self._cancelled and self._backend.is_cancellation(exc):
+                raise
+            if isinstance(exc, ASGIProtocolError) and self.protocol_error is None:
+                self.protocol_error = exc
+            else:
+                self.app_error = exc
+        finally:
+            self.app_done = True
+            self._wake_test()
+
+    async def _receive(self) -> Message:
+        cycle = self._cycle
+        while True:
+            action = cycle.receive_action()
+            if action is ReceiveAction.READ_BODY:
+                data, more_body = await self._read_body()
+                return cycle.request_body(data, more_body)
+            if action is ReceiveAction.DISCONNECT:
+                return {"type": "http.disconnect"}
+            await self._app_wait()
+
+    async def _read_body(self) -> tuple[bytes, bool]:
+        body = self._body
+        if isinstance(body, bytes):
+            return body, False
+        if isinstance(body, Iterator):
+            chunk = await self._backend.to_thread(_next_chunk, body)
+        else:
+            chunk = await anext(body, None)
+        return (b"", False) if chunk is None else (bytes(chunk), True)
+
+    async def _send(self, message: Message) -> None:
+        try:
+            event = self._cycle.app_sent(message)
+        except ASGIProtocolError as exc:
+            if self.protocol_error is None:
+                self.protocol_error = exc
+            self._wake_test()
+            raise
+        await self._deliver(event)
+        if self._cycle.state is ResponseState.COMPLETE:
+            self._wake_app()
+
+    async def _deliver(self, event: Event) -> None:
+        if type(event) is BodyChunk:
+            await self._push_body(event.data)
+        elif type(event) is ResponseStart:
+            self.start = event
+            self._wake_test()
+        elif type(event) is FileBody:
+            await self._send_file(event)
+        elif type(event) is Trailers:
+            self.trailers.extend(event.headers)
+        elif type(event) is DebugInfo:
+            self.debug = event.info
+        elif type(event) is EarlyHint:
+            self.early_hints.append(event.links)
+        else:
+            assert type(event) is PushPromise
+            self.pushes.append(event)
+
+    async def _push_body(self, data: bytes) -> None:
+        if data:
+            self._chunks.append(data)
+            self._buffered += len(data)
+        self._wake_test()
+        while self._buffered > HIGH_WATER:
+            await self._app_wait()
+            if self._cycle.disconnected:
+                raise ClientDisconnected("the test closed the response while the app was sending")
+
+    async def _send_file(self, event: FileBody) -> None:
+        if event.path is not None:
+            file = await self._backend.to_thread(open, event.path, "rb")
+        else:
+            file = event.file
+        try:
+            offset, remaining = event.offset, event.count
+            while remaining is None or remaining > 0:
+                size = FILE_CHUNK if remaining is None else min(FILE_CHUNK, remaining)
+                data = await self._backend.to_thread(_read_file, file, offset, size)
+                if not data:
+                    break
+                if offset is not None:
+                    offset += len(data)
+                if remaining is not None:
+                    remaining -= len(data)
+                await self._push_body(data)
+        finally:
+            if event.path is not None:
+                file.close()
+        self._wake_test()
+
+    def _app_wait(self) -> Any:
+        if self._app_waiter is None:
+            self._app_waiter = self._backend.new_waiter()
+        return self._backend.wait(self._app_waiter, None)
+
+    def _wake_app(self) -> None:
+        if self._app_waiter is not None:
+            self._backend.wake(self._app_waiter)
+            self._app_waiter = None
+
+    # -- the test's side ------------------------------------------------------
+
+    def _test_wait(self, timeout: float | None) -> tuple[Any, float | None]:
+        if self._test_waiter is None:
+            self._test_waiter = self._backend.new_waiter()
+        return self._test_waiter, timeout
+
+    def _wake_test(self) -> None:
+        if self._test_waiter is not None:
+            self._backend.wake(self._test_waiter)
+            self._test_waiter = None
+
+    @property
+    def body_complete(self) -> bool:
+        return self._cycle.state in (ResponseState.SENDING_TRAILERS, ResponseState.COMPLETE)
+
+    def failure(self) -> BaseException | None:
+        """What went wrong in the app, if anything the test should see.
+
+        An exception the app raised *because* the test closed the response
+        early (our ``ClientDisconnected``, or one raised while handling it)
+        is not a failure.
+        """
+        if self.protocol_error is not None:
+            return self.protocol_error
+        exc = self.app_error
+        if exc is not None and self._cycle.disconnected and _caused_by_disconnect(exc):
+            return None
+        return exc
+
+    def open(self, timeout: float | None) -> Op[ResponseStart | None]:
+        """Start the app; wait for ``http.response.start`` (``None`` if it ended first)."""
+        self._task = self._backend.spawn(self._run, name=f"unwired app {self._scope['path']}")
+        while self.start is None and not self.app_done:
+            try:
+                yield self._test_wait(timeout)
+            except BaseException as exc:
+                yield from self._give_up(exc, "the response to start", timeout)
+        return self.start
+
+    def next_chunk(self, timeout: float | None) -> Op[bytes | None]:
+        """The next body chunk, or ``None`` once the body is over (or the app ended)."""
+        while not self._chunks:
+            if self.body_complete or self.app_done or self._cycle.disconnected:
+                return None
+            try:
+                yield self._test_wait(timeout)
+            except BaseException as exc:
+                yield from self._give_up(exc, "the next chunk of the response body", timeout)
+        data = self._chunks.popleft()
+        self._buffered -= len(data)
+        if self._buffered <= HIGH_WATER:
+            self._wake_app()
+        return data
+
+    def finish(self, timeout: float | None) -> Op[None]:
+        """The test is done with the response: let the app end, or end it.
+
+        A complete response lets the app run to its end (background tasks) for
+        up to ``timeout``; an unfinished one is a disconnect: the app gets
+        ``http.disconnect`` and a short grace period before it is cancelled.
+        """
+        if self.app_done:
+            return
+        if self._cycle.state is not ResponseState.COMPLETE:
+            yield from self._abandon()
+            return
+        while not self.app_done:
+            try:
+                yield self._test_wait(timeout)
+            except BaseException as exc:
+                yield from self._give_up(exc, "the app to return after its response", timeout)
+
+    def _give_up(self, exc: BaseException, what: str, timeout: float | None) -> Op[None]:
+        """End the app after the test's wait failed, then raise why."""
+        if isinstance(exc, TimeoutError):
+            exc = self._timeout(what, timeout)
+        yield from self._abandon()
+        raise exc
+
+    def _abandon(self) -> Op[None]:
+        """Disconnect, give the app its grace period, then cancel it."""
+        self._cycle.disconnect()
+        self._wake_app()
+        grace = DISCONNECT_GRACE
+        while not self.app_done:
+            try:
+                yield self._test_wait(grace)
+            except TimeoutError:
+                if self._cancelled:
+                    raise self._timeout("the app to exit after cancellation", grace) from None
+                self._cancelled = True
+                assert self._task is not None
+                self._task.cancel()
+                grace = 5.0
+
+    def _timeout(self, what: str, timeout: float | None) -> TimeoutError:
+        where = where_suspended(self._task) if self._task is not None else ""
+        request = f"{self._scope['method']} {self._scope['path']}"
+        return TimeoutError(
+            f"{request}: timed out after {timeout:g}s waiting for {what}; "
+            f"the app task was cancelled.{where}"
+        )
+
+
+def _caused_by_disconnect(exc: BaseException | None) -> bool:
+    seen = 0
+    while exc is not None and seen < 20:
+        if isinstance(exc, ClientDisconnected):
+            return True
+        if isinstance(exc, BaseExceptionGroup):
+            return all(_caused_by_disconnect(e) for e in exc.exceptions)
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False

@@ -1,0 +1,183 @@
+"""The app's lifespan task on the client's loop, and the test's startup/shutdown.
+
+Rule: this module waits and relays; what each lifespan message means, and what
+an early exit says about lifespan support, is ``LifespanCycle``'s call.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from ._backends import Backend, TaskHandle
+from ._diagnostics import where_suspended
+from ._exceptions import ASGIProtocolError, LifespanFailed
+from ._ops import Op
+from ._protocol._lifespan import LifespanCycle, Outcome, Support
+from ._protocol._scope import lifespan_scope
+from ._types import ASGIApp, Message
+
+LifespanMode = Literal["auto", "on", "off"]
+#: How long a failed startup/shutdown may take to raise its exception.
+FAILURE_GRACE = 1.0
+
+
+def unwrap(exc: BaseException) -> BaseException:
+    """The lone exception inside (nested) single-exception groups, else ``exc``."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
+
+
+class Lifespan:
+    """One run of the app's lifespan scope."""
+
+    def __init__(
+        self, app: ASGIApp, state: dict[str, Any], backend: Backend, mode: LifespanMode
+    ) -> None:
+        self._app = app
+        self._state = state
+        self._backend = backend
+        self._mode = mode
+        self._cycle = LifespanCycle()
+        self._task: TaskHandle | None = None
+        self._test_waiter: Any = None
+        self._app_waiter: Any = None
+        self._outcome: Outcome | None = None
+        self._cancelled = False
+        self.supported = True
+        self.app_done = False
+        self.app_error: BaseException | None = None
+        self.protocol_error: ASGIProtocolError | None = None
+
+    # -- the app's side -------------------------------------------------------
+
+    async def _run(self) -> None:
+        try:
+            await self._app(lifespan_scope(self._state), self._receive, self._send)
+        except BaseException as exc:
+            if self._cancelled and self._backend.is_cancellation(exc):
+                raise
+            self.app_error = exc
+        finally:
+            self.app_done = True
+            self._wake_test()
+
+    async def _receive(self) -> Message:
+        while (message := self._cycle.next_for_app()) is None:
+            if self._app_waiter is None:
+                self._app_waiter = self._backend.new_waiter()
+            await self._backend.wait(self._app_waiter, None)
+        return message
+
+    async def _send(self, message: Message) -> None:
+        try:
+            self._outcome = self._cycle.app_sent(message)
+        except ASGIProtocolError as exc:
+            self.protocol_error = self.protocol_error or exc
+            raise
+        finally:
+            self._wake_test()
+
+    def _wake_test(self) -> None:
+        if self._test_waiter is not None:
+            self._backend.wake(self._test_waiter)
+            self._test_waiter = None
+
+    def _request(self, phase: str) -> None:
+        self._outcome = None
+        self._cycle.request(phase)
+        if self._app_waiter is not None:
+            self._backend.wake(self._app_waiter)
+            self._app_waiter = None
+
+    # -- the test's side ------------------------------------------------------
+
+    def startup(self, timeout: float | None) -> Op[None]:
+        """Send ``lifespan.startup`` and wait for the answer.
+
+        Raises:
+            LifespanFailed: the app answered ``lifespan.startup.failed``.
+            ASGIProtocolError: the app answered out of turn.
+            TimeoutError: no answer within ``timeout``.
+        """
+        self._request("startup")
+        self._task = self._backend.spawn(self._run, name="unwired lifespan")
+        yield from self._answer("startup", timeout)
+
+    def shutdown(self, timeout: float | None) -> Op[None]:
+        """Send ``lifespan.shutdown``, wait for the answer, then for the app to return."""
+        if not self.supported or self.app_done:
+            return
+        self._request("shutdown")
+        yield from self._answer("shutdown", timeout)
+        yield from self._until_done(timeout, "the lifespan task to return after shutdown")
+
+    def _answer(self, phase: str, timeout: float | None) -> Op[None]:
+        while self._outcome is None and not self.app_done and self.protocol_error is None:
+            yield from self._wait(timeout, f"the app to answer 'lifespan.{phase}'")
+        if self.protocol_error is not None:
+            yield from self._cancel()
+            raise self.protocol_error
+        outcome = self._outcome
+        if outcome is not None and outcome.ok:
+            return
+        if outcome is not None:  # failed: the app usually raises right after
+            yield from self._until_done(FAILURE_GRACE, None)
+            if self.app_error is not None:
+                raise unwrap(self.app_error)
+            raise LifespanFailed(phase, outcome.message)
+        support = self._cycle.app_exited(raised=self.app_error is not None)
+        if support is Support.UNSUPPORTED and self._mode == "auto":
+            self.supported = False
+            return
+        if self.app_error is not None:
+            raise unwrap(self.app_error)
+        text = (
+            f"app returned from the lifespan scope without answering 'lifespan.{phase}'; "
+            "send 'lifespan.startup.complete'/'lifespan.shutdown.complete', or create the "
+            "client with lifespan='off' (or 'auto') if the app does not support lifespan"
+        )
+        raise ASGIProtocolError(text, message_type=None, state=self._cycle.phase.name)
+
+    def _until_done(self, timeout: float | None, what: str | None) -> Op[None]:
+        while not self.app_done:
+            if what is not None:
+                yield from self._wait(timeout, what)
+                continue
+            try:  # best effort: cancel quietly when out of time
+                yield self._waiter(timeout)
+            except TimeoutError:
+                yield from self._cancel()
+                return
+
+    def _waiter(self, timeout: float | None) -> tuple[Any, float | None]:
+        if self._test_waiter is None:
+            self._test_waiter = self._backend.new_waiter()
+        return self._test_waiter, timeout
+
+    def _wait(self, timeout: float | None, what: str) -> Op[None]:
+        try:
+            yield self._waiter(timeout)
+        except TimeoutError:
+            where = where_suspended(self._task)
+            yield from self._cancel()
+            message = (
+                f"lifespan: timed out after {timeout:g}s waiting for {what}; "
+                f"the lifespan task was cancelled.{where}"
+            )
+            raise TimeoutError(message) from None
+        except BaseException:
+            yield from self._cancel()
+            raise
+
+    def _cancel(self) -> Op[None]:
+        """Cancel the lifespan task and wait (bounded) until it has ended."""
+        if self._task is None or self.app_done:
+            return
+        self._cancelled = True
+        self._task.cancel()
+        try:
+            while not self.app_done:
+                yield self._waiter(5.0)
+        except TimeoutError:
+            pass

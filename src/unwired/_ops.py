@@ -1,0 +1,64 @@
+"""Operations: the test's side of an exchange, written once for every driver.
+
+Rule: an operation is a generator. It reads and changes exchange state
+directly, and when it must wait it yields ``(waiter, timeout)``; the driver
+waits — by running the client's loop in the caller's thread, by a portal call,
+or by ``await`` on the caller's own loop — then resumes it. A wait that times
+out, or is interrupted, is thrown into the generator, which cleans up (it may
+yield more waits to do so) and raises what the test should see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Generator
+from typing import Any, TypeAlias, TypeVar
+
+from ._backends import Backend
+
+T = TypeVar("T")
+Wait: TypeAlias = tuple[Any, float | None]
+Op: TypeAlias = Generator[Wait, None, T]
+
+
+async def drive_async(op: Op[T], backend: Backend) -> T:
+    """Run an operation on the current loop."""
+    try:
+        wait = op.send(None)
+        while True:
+            try:
+                await backend.wait(*wait)
+            except BaseException as exc:  # timeouts, cancellation: the op decides
+                wait = op.throw(exc)
+            else:
+                wait = op.send(None)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+def await_op(
+    backend: Backend, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any
+) -> Op[T]:
+    """Await ``fn(*args)`` in a task of the loop (for ``client.run`` and the portal)."""
+    waiter = backend.new_waiter()
+    outcome: list[Any] = []
+
+    async def run() -> None:
+        try:
+            outcome.append((True, await fn(*args)))
+        except BaseException as exc:
+            outcome.append((False, exc))
+            if backend.is_cancellation(exc):
+                raise
+        finally:
+            backend.wake(waiter)
+
+    task = backend.spawn(run, name=getattr(fn, "__qualname__", "unwired.run"))
+    try:
+        yield waiter, None
+    except BaseException:
+        task.cancel()
+        raise
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value  # type: ignore[no-any-return]

@@ -1,0 +1,127 @@
+"""Field checks shared by the HTTP, WebSocket and lifespan state machines.
+
+Rule: a check either returns the field's value in its canonical Python type or
+raises ``ASGIProtocolError`` saying which field of which message was wrong, what
+it was and what the spec wants instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NoReturn
+
+from .._exceptions import ASGIProtocolError
+from .._types import Headers
+
+_BYTES_LIKE = (bytes, bytearray, memoryview)
+
+
+def fail(text: str, message_type: str | None, state: str) -> NoReturn:
+    raise ASGIProtocolError(text, message_type=message_type, state=state)
+
+
+def message_type(message: object, state: str) -> str:
+    """The ``type`` of a message, which must be a dict with a string type."""
+    if not isinstance(message, Mapping):
+        fail(
+            f"app sent {type(message).__name__} {message!r:.80} instead of a message; "
+            "send() takes a dict with a 'type' key",
+            None,
+            state,
+        )
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        fail(f"app sent a message without a string 'type': {dict(message)!r:.120}", None, state)
+    return kind
+
+
+def _describe(value: object) -> str:
+    return f"{type(value).__name__} {value!r:.60}"
+
+
+def body(message: Mapping[str, Any], key: str, state: str) -> bytes:
+    value = message.get(key, b"")
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, _BYTES_LIKE):
+        return bytes(value)
+    hint = "; encode it first, e.g. text.encode('utf-8')" if isinstance(value, str) else ""
+    fail(
+        f"app sent {message['type']!r} whose {key!r} is {_describe(value)}; "
+        f"it must be bytes{hint}",
+        message["type"],
+        state,
+    )
+
+
+def flag(message: Mapping[str, Any], key: str, state: str) -> bool:
+    value = message.get(key, False)
+    if isinstance(value, bool):
+        return value
+    fail(
+        f"app sent {message['type']!r} whose {key!r} is {_describe(value)}; it must be True or False",
+        message["type"],
+        state,
+    )
+
+
+def text(message: Mapping[str, Any], key: str, state: str, *, optional: bool = True) -> str | None:
+    value = message.get(key)
+    if isinstance(value, str) or (value is None and optional):
+        return value
+    fail(
+        f"app sent {message['type']!r} whose {key!r} is {_describe(value)}; it must be a str",
+        message["type"],
+        state,
+    )
+
+
+def integer(message: Mapping[str, Any], key: str, state: str, default: int | None = None) -> int:
+    value = message.get(key, default)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    fail(
+        f"app sent {message['type']!r} whose {key!r} is {_describe(value)}; it must be an int",
+        message["type"],
+        state,
+    )
+
+
+def headers(message: Mapping[str, Any], key: str, state: str) -> Headers:
+    """Header pairs as a list of ``(name, value)`` bytes tuples."""
+    raw = message.get(key, ())
+    kind = message["type"]
+    if isinstance(raw, str | bytes) or not _iterable(raw):
+        fail(
+            f"app sent {kind!r} whose {key!r} is {_describe(raw)}; "
+            "it must be an iterable of [name, value] byte-string pairs",
+            kind,
+            state,
+        )
+    result: Headers = []
+    for pair in raw:
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            fail(
+                f"app sent {kind!r} with header {pair!r:.80}; each header must be a "
+                "[name, value] pair of byte strings",
+                kind,
+                state,
+            )
+        name, value = pair
+        if not isinstance(name, bytes) or not isinstance(value, bytes):
+            fail(
+                f"app sent {kind!r} with header {pair!r:.80}; names and values must be bytes, "
+                "not str: encode them with .encode('latin-1')",
+                kind,
+                state,
+            )
+        result.append((name, value))
+    return result
+
+
+def _iterable(value: object) -> bool:
+    try:
+        iter(value)  # type: ignore[call-overload]
+    except TypeError:
+        return False
+    return True

@@ -1,0 +1,304 @@
+"""The HTTP request/response cycle, seen from the server's side.
+
+Rule 1: every decision about what an app may send, and when, lives in this
+file, in the ``_ACCEPTS`` table; an illegal message fails in one place
+(``HTTPCycle.app_sent``) naming the message, the state and what was expected.
+
+Rule 2: after a protocol error the cycle is in ``ResponseState.ERROR`` for good.
+
+The driver feeds the cycle the app's messages and the test's actions and gets
+back small event objects; it never looks inside a message itself.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from .._exceptions import ASGIProtocolError, ClientDisconnected
+from .._types import Headers, Message
+from . import _checks as check
+
+
+class ResponseState(enum.Enum):
+    """Where the app is in sending its response; values read well in messages."""
+
+    AWAITING_START = "before 'http.response.start'"
+    SENDING_BODY = "after 'http.response.start', while the body is being sent"
+    SENDING_TRAILERS = "after the last body message, while trailers are due"
+    COMPLETE = "after the response was complete"
+    ERROR = "after an earlier protocol error"
+
+
+_EXPECTED = {
+    ResponseState.AWAITING_START: "'http.response.start' first",
+    ResponseState.SENDING_BODY: "'http.response.body' (or 'http.response.pathsend')",
+    ResponseState.SENDING_TRAILERS: "'http.response.trailers', as 'trailers': True promised",
+    ResponseState.COMPLETE: "nothing more: the last body message had 'more_body': False",
+    ResponseState.ERROR: "nothing more",
+}
+
+_ACCEPTS: dict[ResponseState, frozenset[str]] = {
+    ResponseState.AWAITING_START: frozenset(
+        {
+            "http.response.start",
+            "http.response.debug",
+            "http.response.early_hint",
+            "http.response.push",
+        }
+    ),
+    ResponseState.SENDING_BODY: frozenset(
+        {
+            "http.response.body",
+            "http.response.pathsend",
+            "http.response.zerocopysend",
+            "http.response.debug",
+            "http.response.push",
+        }
+    ),
+    ResponseState.SENDING_TRAILERS: frozenset({"http.response.trailers"}),
+    ResponseState.COMPLETE: frozenset(),
+    ResponseState.ERROR: frozenset(),
+}
+
+
+class ReceiveAction(enum.Enum):
+    """What the server must do when the app calls ``receive()``."""
+
+    READ_BODY = "read the next request body chunk and pass it on"
+    WAIT = "wait until the response is complete or the test goes away"
+    DISCONNECT = "answer 'http.disconnect'"
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseStart:
+    status: int
+    headers: Headers
+    trailers: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BodyChunk:
+    data: bytes
+    more_body: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FileBody:
+    """A body part to read from disk: ``path`` (pathsend) or an open ``file``."""
+
+    path: str | None
+    file: Any
+    offset: int | None  # None: from the file's current position
+    count: int | None  # None: to the end of the file
+    more_body: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Trailers:
+    headers: Headers
+    more_trailers: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DebugInfo:
+    info: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyHint:
+    links: list[bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class PushPromise:
+    path: str
+    headers: Headers
+
+
+Event = ResponseStart | BodyChunk | FileBody | Trailers | DebugInfo | EarlyHint | PushPromise
+
+DISCONNECT_MESSAGE: Message = {"type": "http.disconnect"}
+
+
+class HTTPCycle:
+    """One request/response cycle; pure bookkeeping, no I/O.
+
+    Args:
+        method: the request method; a ``HEAD`` response's body is dropped.
+    """
+
+    __slots__ = ("_head", "_trailers_due", "disconnected", "request_complete", "state")
+
+    def __init__(self, method: str) -> None:
+        self.state = ResponseState.AWAITING_START
+        self.request_complete = False
+        self.disconnected = False
+        self._head = method == "HEAD"
+        self._trailers_due = False
+
+    # -- the app's side -------------------------------------------------------
+
+    def app_sent(self, message: Message) -> Event:
+        """Check one message the app sent and return what it means.
+
+        Raises:
+            ClientDisconnected: the test has gone away (the spec's ``OSError``).
+            ASGIProtocolError: the message is malformed or out of order.
+        """
+        if self.disconnected:
+            raise ClientDisconnected("the test closed the response; nothing more can be sent")
+        state = self.state
+        kind = check.message_type(message, state.name)
+        if kind not in _ACCEPTS[state]:
+            self.state = ResponseState.ERROR
+            self._refuse(kind, state)
+        try:
+            return _HANDLERS[kind](self, message)
+        except ASGIProtocolError:
+            self.state = ResponseState.ERROR
+            raise
+
+    def _refuse(self, kind: str, state: ResponseState) -> None:
+        if not kind.startswith("http.response."):
+            what = f"app sent {kind!r}, which is not an HTTP response message,"
+        else:
+            what = f"app sent {kind!r}"
+        check.fail(f"{what} {state.value}; expected {_EXPECTED[state]}", kind, state.name)
+
+    def _start(self, message: Message) -> ResponseStart:
+        state = self.state.name
+        status = check.integer(message, "status", state)
+        if not 100 <= status <= 599:
+            check.fail(
+                f"app sent 'http.response.start' with status {status}; "
+                "it must be an HTTP status code from 100 to 599",
+                "http.response.start",
+                state,
+            )
+        headers = check.headers(message, "headers", state)
+        self._trailers_due = check.flag(message, "trailers", state)
+        self.state = ResponseState.SENDING_BODY
+        return ResponseStart(status, headers, self._trailers_due)
+
+    def _end_body(self, more_body: bool) -> None:
+        if not more_body:
+            self.state = (
+                ResponseState.SENDING_TRAILERS if self._trailers_due else ResponseState.COMPLETE
+            )
+
+    def _body(self, message: Message) -> BodyChunk:
+        state = self.state.name
+        data = check.body(message, "body", state)
+        more_body = check.flag(message, "more_body", state)
+        self._end_body(more_body)
+        return BodyChunk(b"" if self._head else data, more_body)
+
+    def _pathsend(self, message: Message) -> FileBody | BodyChunk:
+        path = check.text(message, "path", self.state.name, optional=False)
+        self._end_body(False)
+        if self._head:
+            return BodyChunk(b"", False)
+        return FileBody(path, None, 0, None, False)
+
+    def _zerocopysend(self, message: Message) -> FileBody | BodyChunk:
+        state = self.state.name
+        file = message.get("file")
+        if not hasattr(file, "fileno"):
+            check.fail(
+                f"app sent 'http.response.zerocopysend' whose 'file' is {type(file).__name__}; "
+                "it must be an open file object",
+                "http.response.zerocopysend",
+                state,
+            )
+        offset = check.integer(message, "offset", state) if "offset" in message else None
+        count = check.integer(message, "count", state) if "count" in message else None
+        more_body = check.flag(message, "more_body", state)
+        self._end_body(more_body)
+        if self._head:
+            return BodyChunk(b"", more_body)
+        return FileBody(None, file, offset, count, more_body)
+
+    def _trailers(self, message: Message) -> Trailers:
+        state = self.state.name
+        headers = check.headers(message, "headers", state)
+        more = check.flag(message, "more_trailers", state)
+        if not more:
+            self.state = ResponseState.COMPLETE
+        return Trailers(headers, more)
+
+    def _debug(self, message: Message) -> DebugInfo:
+        info = message.get("info", {})
+        if not isinstance(info, dict):
+            check.fail(
+                f"app sent 'http.response.debug' whose 'info' is {type(info).__name__}; "
+                "it must be a dict",
+                "http.response.debug",
+                self.state.name,
+            )
+        return DebugInfo(info)
+
+    def _early_hint(self, message: Message) -> EarlyHint:
+        links = message.get("links", [])
+        if not isinstance(links, list | tuple) or not all(isinstance(x, bytes) for x in links):
+            check.fail(
+                "app sent 'http.response.early_hint' whose 'links' is not a list of bytes",
+                "http.response.early_hint",
+                self.state.name,
+            )
+        return EarlyHint(list(links))
+
+    def _push(self, message: Message) -> PushPromise:
+        state = self.state.name
+        path = check.text(message, "path", state, optional=False)
+        return PushPromise(path or "", check.headers(message, "headers", state))
+
+    def app_returned(self) -> None:
+        """Note that the app's coroutine returned; fail if it left the response unfinished.
+
+        Raises:
+            ASGIProtocolError: no response was started, or it was cut short.
+        """
+        if self.disconnected or self.state in (ResponseState.COMPLETE, ResponseState.ERROR):
+            return
+        if self.state is ResponseState.AWAITING_START:
+            text = "app returned without sending 'http.response.start'; every request needs a response"
+        else:
+            text = f"app returned {self.state.value}; expected {_EXPECTED[self.state]} before returning"
+        state = self.state
+        self.state = ResponseState.ERROR
+        check.fail(text, None, state.name)
+
+    # -- the test's side ------------------------------------------------------
+
+    def receive_action(self) -> ReceiveAction:
+        """What answering the app's next ``receive()`` takes."""
+        if self.disconnected:
+            return ReceiveAction.DISCONNECT
+        if not self.request_complete:
+            return ReceiveAction.READ_BODY
+        if self.state in (ResponseState.COMPLETE, ResponseState.ERROR):
+            return ReceiveAction.DISCONNECT
+        return ReceiveAction.WAIT
+
+    def request_body(self, data: bytes, more_body: bool) -> Message:
+        """The ``http.request`` message carrying the next body chunk."""
+        self.request_complete = not more_body
+        return {"type": "http.request", "body": data, "more_body": more_body}
+
+    def disconnect(self) -> None:
+        """The test stopped listening (closed the response, or gave up waiting)."""
+        self.disconnected = True
+
+
+_HANDLERS: dict[str, Any] = {
+    "http.response.start": HTTPCycle._start,
+    "http.response.body": HTTPCycle._body,
+    "http.response.pathsend": HTTPCycle._pathsend,
+    "http.response.zerocopysend": HTTPCycle._zerocopysend,
+    "http.response.trailers": HTTPCycle._trailers,
+    "http.response.debug": HTTPCycle._debug,
+    "http.response.early_hint": HTTPCycle._early_hint,
+    "http.response.push": HTTPCycle._push,
+}
