@@ -12,9 +12,8 @@ from ._types import ASGI2App, ASGIApp, Receive, Scope, Send
 def _is_async_callable(obj: Any) -> bool:
     while isinstance(obj, functools.partial):
         obj = obj.func
-    return inspect.iscoroutinefunction(obj) or (
-        callable(obj) and inspect.iscoroutinefunction(getattr(obj, "__call__", None))
-    )
+    call = type(obj).__call__ if callable(obj) else None
+    return inspect.iscoroutinefunction(obj) or inspect.iscoroutinefunction(call)
 
 
 def as_asgi3(app: object) -> ASGIApp:

@@ -39,19 +39,19 @@ class Backend(Protocol):
     async def to_thread(self, fn: Callable[..., T], *args: Any) -> T: ...
 
 
-def _expire(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_exception(TimeoutError())
-
-
 class AsyncioBackend:
-    """asyncio (and uvloop) primitives on one given loop."""
+    """asyncio (and uvloop) primitives on one given loop.
+
+    ``stop_on`` serves the sync driver, which runs the loop only until one
+    waiter is set: setting that waiter stops the loop in the same iteration.
+    """
 
     name = "asyncio"
-    __slots__ = ("loop",)
+    __slots__ = ("loop", "stop_on")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
+        self.stop_on: asyncio.Future[None] | None = None
 
     def spawn(self, fn: AppCoroutine, name: str) -> asyncio.Task[None]:
         return self.loop.create_task(fn(), name=name)
@@ -59,24 +59,45 @@ class AsyncioBackend:
     def new_waiter(self) -> asyncio.Future[None]:
         return self.loop.create_future()
 
-    @staticmethod
-    def wake(waiter: asyncio.Future[None]) -> None:
+    def wake(self, waiter: asyncio.Future[None]) -> None:
         if not waiter.done():
             waiter.set_result(None)
+            if waiter is self.stop_on:
+                self.loop.stop()
+
+    def _expire(self, waiter: asyncio.Future[None]) -> None:
+        if not waiter.done():
+            waiter.set_exception(TimeoutError())
+            if waiter is self.stop_on:
+                self.loop.stop()
 
     async def wait(self, waiter: asyncio.Future[None], timeout: float | None) -> None:
         if timeout is None:
             await waiter
             return
-        timer = self.loop.call_later(timeout, _expire, waiter)
+        timer = self.loop.call_later(timeout, self._expire, waiter)
         try:
             await waiter
         finally:
             timer.cancel()
 
-    def arm(self, waiter: asyncio.Future[None], timeout: float | None) -> asyncio.TimerHandle | None:
-        """Make ``waiter`` fail with ``TimeoutError`` after ``timeout`` (for sync driving)."""
-        return None if timeout is None else self.loop.call_later(timeout, _expire, waiter)
+    def run_until(self, waiter: asyncio.Future[None], timeout: float | None) -> None:
+        """Run the loop in this thread until ``waiter`` is set (sync driving).
+
+        Raises:
+            TimeoutError: ``timeout`` passed first.
+        """
+        loop = self.loop
+        timer = None if timeout is None else loop.call_later(timeout, self._expire, waiter)
+        self.stop_on = waiter
+        try:
+            while not waiter.done():
+                loop.run_forever()
+        finally:
+            self.stop_on = None
+            if timer is not None:
+                timer.cancel()
+        waiter.result()
 
     @staticmethod
     def is_cancellation(exc: BaseException) -> bool:
@@ -155,6 +176,34 @@ class TrioBackend:
 
     async def to_thread(self, fn: Callable[..., T], *args: Any) -> T:
         return await self._trio.to_thread.run_sync(fn, *args)
+
+
+class Signal:
+    """Waiters that one ``notify()`` wakes together; every wait gets a fresh waiter.
+
+    A waiter is never reused: one that timed out, or whose waiting task was
+    cancelled, must not end a later wait early.
+    """
+
+    __slots__ = ("_backend", "_waiters")
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+        self._waiters: list[Any] = []
+
+    def waiter(self) -> Any:
+        waiter = self._backend.new_waiter()
+        self._waiters.append(waiter)
+        return waiter
+
+    async def wait(self) -> None:
+        await self._backend.wait(self.waiter(), None)
+
+    def notify(self) -> None:
+        if self._waiters:
+            waiters, self._waiters = self._waiters, []
+            for waiter in waiters:
+                self._backend.wake(waiter)
 
 
 def current_backend() -> Backend:

@@ -10,7 +10,7 @@ import inspect
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar, cast
 
 import httpx2
 from httpx2._types import CookieTypes, HeaderTypes, TimeoutTypes
@@ -24,6 +24,10 @@ from ._transport import SyncTransport
 
 T = TypeVar("T")
 _LIFESPAN_MODES = ("auto", "on", "off")
+
+
+async def _await(awaitable: Awaitable[T]) -> T:
+    return await awaitable
 
 
 def _headers(headers: HeaderTypes | None) -> httpx2.Headers:
@@ -116,9 +120,7 @@ class TestClient(httpx2.Client):
         """An anyio ``BlockingPortal``-like object running calls on the app's loop."""
         return getattr(self._driver, "portal", None) or DriverPortal(self._driver)
 
-    def run(
-        self, func: Callable[..., Awaitable[T]] | Coroutine[Any, Any, T], *args: Any
-    ) -> T:
+    def run(self, func: Callable[..., Awaitable[T]] | Coroutine[Any, Any, T], *args: Any) -> T:
         """Run async code on the app's event loop and return its result.
 
         Args:
@@ -131,12 +133,7 @@ class TestClient(httpx2.Client):
             if args:
                 msg = "client.run() got a coroutine and arguments; pass the function instead"
                 raise TypeError(msg)
-            coroutine = func
-
-            async def call() -> T:
-                return await coroutine
-
-            return run(self._driver, call)
+            return cast(T, run(self._driver, _await, func))
         if not callable(func):
             msg = f"client.run() takes a coroutine or an async function, not {func!r:.60}"
             raise TypeError(msg)

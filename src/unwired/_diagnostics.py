@@ -10,11 +10,7 @@ import os
 from types import FrameType
 from typing import Any
 
-_HIDDEN = tuple(
-    os.path.dirname(module.__file__ or "") + os.sep
-    for module in (asyncio,)
-    if module.__file__
-) + (os.path.dirname(__file__) + os.sep,)
+_HIDDEN = (os.path.dirname(asyncio.__file__) + os.sep, os.path.dirname(__file__) + os.sep)
 _HIDDEN_PARTS = (f"{os.sep}anyio{os.sep}", f"{os.sep}trio{os.sep}")
 
 

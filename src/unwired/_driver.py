@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
 import anyio.from_thread
@@ -88,8 +88,9 @@ class AsyncioDriver:
         self._loop_factory = loop_factory
         self._loop: asyncio.AbstractEventLoop | None = None
         self._backend: AsyncioBackend | None = None
-        self._cond = threading.Condition(threading.Lock())
-        self._driver: int | None = None  # the thread running the loop now
+        self._busy = threading.Lock()  # held by the thread running the loop
+        self._cond = threading.Condition(threading.Lock())  # for threads waiting on it
+        self._guests = 0
         self._helper: concurrent.futures.ThreadPoolExecutor | None = None
         self._closed = False
 
@@ -106,41 +107,31 @@ class AsyncioDriver:
         return self._backend
 
     def drive(self, op: Op[T]) -> T:
-        backend = self.backend
-        if _get_running_loop() is None:
-            with self._cond:
-                mine = self._driver is None
-                if mine:
-                    self._driver = threading.get_ident()
-            if mine:
-                try:
-                    return self._drive_here(op, backend)
-                finally:
-                    self._release()
+        backend = self._backend or self.backend
+        if _get_running_loop() is None and self._busy.acquire(blocking=False):
+            try:
+                return self._drive_here(op, backend)
+            finally:
+                self._release()
         return self._drive_elsewhere(op, backend)
 
     def _release(self) -> None:
-        with self._cond:
-            self._driver = None
-            self._cond.notify_all()
+        self._busy.release()
+        if self._guests:
+            with self._cond:
+                self._cond.notify_all()
 
     @staticmethod
     def _drive_here(op: Op[T], backend: AsyncioBackend) -> T:
-        loop = backend.loop
         try:
-            waiter, timeout = op.send(None)
+            wait = op.send(None)
             while True:
-                timer = backend.arm(waiter, timeout)
                 try:
-                    loop.run_until_complete(waiter)
+                    backend.run_until(*wait)
                 except BaseException as exc:  # timeouts, interrupts: the op decides
-                    if timer is not None:
-                        timer.cancel()
-                    waiter, timeout = op.throw(exc)
-                    continue
-                if timer is not None:
-                    timer.cancel()
-                waiter, timeout = op.send(None)
+                    wait = op.throw(exc)
+                else:
+                    wait = op.send(None)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
 
@@ -182,11 +173,14 @@ class AsyncioDriver:
 
         loop.call_soon_threadsafe(start)
         with self._cond:
-            while not result.done() and self._driver is not None:
-                self._cond.wait()
-            take_over = not result.done()
-            if take_over:
-                self._driver = threading.get_ident()
+            self._guests += 1
+            try:
+                while not (take_over := self._busy.acquire(blocking=False)):
+                    if result.done():
+                        break
+                    self._cond.wait()
+            finally:
+                self._guests -= 1
         if take_over:
             try:
                 loop.run_until_complete(asyncio.wrap_future(result, loop=loop))
@@ -203,18 +197,18 @@ class AsyncioDriver:
             if self._closed:
                 return
             self._closed = True
-            while self._driver is not None:
-                self._cond.wait()
+        with self._busy:
             loop, self._loop, self._backend = self._loop, None, None
             self._closed = final
-        helper, self._helper = self._helper, None
-        if loop is not None:
-            if _get_running_loop() is None:
+            if loop is None:
+                pass
+            elif _get_running_loop() is None:
                 _shutdown(loop)
             else:
                 thread = threading.Thread(target=_shutdown, args=(loop,), name="unwired-close")
                 thread.start()
                 thread.join()
+        helper, self._helper = self._helper, None
         if helper is not None:
             helper.shutdown(wait=True)
 
@@ -227,9 +221,7 @@ def _shutdown(loop: asyncio.AbstractEventLoop) -> None:
         if tasks:
             loop.run_until_complete(asyncio.wait(tasks, timeout=CLOSE_TIMEOUT))
         loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.run_until_complete(
-            asyncio.wait_for(loop.shutdown_default_executor(), CLOSE_TIMEOUT)
-        )
+        loop.run_until_complete(asyncio.wait_for(loop.shutdown_default_executor(), CLOSE_TIMEOUT))
     finally:
         loop.close()
 
@@ -278,6 +270,6 @@ class PortalDriver:
             cm.__exit__(None, None, None)
 
 
-def run(driver: Driver, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+def run(driver: Driver, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
     """Await ``fn(*args)`` on the driver's loop and return its result."""
     return driver.drive(await_op(driver.backend, fn, *args))

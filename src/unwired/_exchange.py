@@ -13,11 +13,15 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from ._backends import Backend, TaskHandle
+from ._backends import Backend, Signal, TaskHandle
 from ._diagnostics import where_suspended
 from ._exceptions import ASGIProtocolError, ClientDisconnected
 from ._ops import Op
 from ._protocol._http import (
+    COMPLETE,
+    DISCONNECT,
+    READ_BODY,
+    SENDING_TRAILERS,
     BodyChunk,
     DebugInfo,
     EarlyHint,
@@ -25,9 +29,7 @@ from ._protocol._http import (
     FileBody,
     HTTPCycle,
     PushPromise,
-    ReceiveAction,
     ResponseStart,
-    ResponseState,
     Trailers,
 )
 from ._types import ASGIApp, Headers, Message, Scope
@@ -38,6 +40,8 @@ HIGH_WATER = 256 * 1024
 #: before it is cancelled.
 DISCONNECT_GRACE = 0.1
 FILE_CHUNK = 256 * 1024
+
+_CANCEL_IGNORED = "the app to exit after cancellation"
 
 RequestBody = bytes | Iterator[bytes] | AsyncIterator[bytes]
 
@@ -64,14 +68,16 @@ class HTTPExchange:
         self._task: TaskHandle | None = None
         self._chunks: deque[bytes] = deque()
         self._buffered = 0
-        self._test_waiter: Any = None
-        self._app_waiter: Any = None
+        self._test_signal = Signal(backend)  # the test waits on it; app-side changes notify
+        self._app_signal = Signal(backend)  # the other way round
         self._cancelled = False
         self.start: ResponseStart | None = None
         self.trailers: Headers = []
         self.early_hints: list[list[bytes]] = []
         self.pushes: list[PushPromise] = []
         self.debug: dict[str, Any] | None = None
+        self.body_complete = False  # the test has been handed the whole body
+        self.response_complete = False  # ... and the trailers, if any
         self.app_done = False
         self.app_error: BaseException | None = None
         self.protocol_error: ASGIProtocolError | None = None
@@ -97,10 +103,10 @@ class HTTPExchange:
         cycle = self._cycle
         while True:
             action = cycle.receive_action()
-            if action is ReceiveAction.READ_BODY:
+            if action is READ_BODY:
                 data, more_body = await self._read_body()
                 return cycle.request_body(data, more_body)
-            if action is ReceiveAction.DISCONNECT:
+            if action is DISCONNECT:
                 return {"type": "http.disconnect"}
             await self._app_wait()
 
@@ -123,7 +129,13 @@ class HTTPExchange:
             self._wake_test()
             raise
         await self._deliver(event)
-        if self._cycle.state is ResponseState.COMPLETE:
+        state = self._cycle.state
+        if state is COMPLETE or state is SENDING_TRAILERS:
+            # Only now: a file body is still being read while the cycle already
+            # counts it as sent.
+            self.body_complete = True
+            self.response_complete = state is COMPLETE
+            self._wake_test()
             self._wake_app()
 
     async def _deliver(self, event: Event) -> None:
@@ -152,7 +164,8 @@ class HTTPExchange:
         while self._buffered > HIGH_WATER:
             await self._app_wait()
             if self._cycle.disconnected:
-                raise ClientDisconnected("the test closed the response while the app was sending")
+                msg = "the test closed the response while the app was sending"
+                raise ClientDisconnected(msg)
 
     async def _send_file(self, event: FileBody) -> None:
         if event.path is not None:
@@ -177,30 +190,18 @@ class HTTPExchange:
         self._wake_test()
 
     def _app_wait(self) -> Any:
-        if self._app_waiter is None:
-            self._app_waiter = self._backend.new_waiter()
-        return self._backend.wait(self._app_waiter, None)
+        return self._app_signal.wait()
 
     def _wake_app(self) -> None:
-        if self._app_waiter is not None:
-            self._backend.wake(self._app_waiter)
-            self._app_waiter = None
+        self._app_signal.notify()
 
     # -- the test's side ------------------------------------------------------
 
     def _test_wait(self, timeout: float | None) -> tuple[Any, float | None]:
-        if self._test_waiter is None:
-            self._test_waiter = self._backend.new_waiter()
-        return self._test_waiter, timeout
+        return self._test_signal.waiter(), timeout
 
     def _wake_test(self) -> None:
-        if self._test_waiter is not None:
-            self._backend.wake(self._test_waiter)
-            self._test_waiter = None
-
-    @property
-    def body_complete(self) -> bool:
-        return self._cycle.state in (ResponseState.SENDING_TRAILERS, ResponseState.COMPLETE)
+        self._test_signal.notify()
 
     def failure(self) -> BaseException | None:
         """What went wrong in the app, if anything the test should see.
@@ -215,6 +216,19 @@ class HTTPExchange:
         if exc is not None and self._cycle.disconnected and _caused_by_disconnect(exc):
             return None
         return exc
+
+    def drain(self) -> bytes | None:
+        """The whole body, if the app has already finished sending it; else ``None``.
+
+        Most responses are complete by the time ``open`` returns; taking them
+        whole spares the test a loop run per chunk.
+        """
+        if not self.app_done or not self.body_complete:
+            return None
+        data = b"".join(self._chunks)
+        self._chunks.clear()
+        self._buffered = 0
+        return data
 
     def open(self, timeout: float | None) -> Op[ResponseStart | None]:
         """Start the app; wait for ``http.response.start`` (``None`` if it ended first)."""
@@ -250,7 +264,7 @@ class HTTPExchange:
         """
         if self.app_done:
             return
-        if self._cycle.state is not ResponseState.COMPLETE:
+        if not self.response_complete:
             yield from self._abandon()
             return
         while not self.app_done:
@@ -276,7 +290,7 @@ class HTTPExchange:
                 yield self._test_wait(grace)
             except TimeoutError:
                 if self._cancelled:
-                    raise self._timeout("the app to exit after cancellation", grace) from None
+                    raise self._timeout(_CANCEL_IGNORED, grace) from None
                 self._cancelled = True
                 assert self._task is not None
                 self._task.cancel()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from ._backends import Backend, TaskHandle
+from ._backends import Backend, Signal, TaskHandle
 from ._diagnostics import where_suspended
 from ._exceptions import ASGIProtocolError, LifespanFailed
 from ._ops import Op
@@ -22,9 +22,16 @@ FAILURE_GRACE = 1.0
 
 
 def unwrap(exc: BaseException) -> BaseException:
-    """The lone exception inside (nested) single-exception groups, else ``exc``."""
+    """The lone exception inside (nested) single-exception groups, else ``exc``.
+
+    One that was put in its group without being raised takes the group's
+    traceback, so the test still sees where the app failed.
+    """
     while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
-        exc = exc.exceptions[0]
+        inner = exc.exceptions[0]
+        if inner.__traceback__ is None:
+            inner = inner.with_traceback(exc.__traceback__)
+        exc = inner
     return exc
 
 
@@ -40,8 +47,8 @@ class Lifespan:
         self._mode = mode
         self._cycle = LifespanCycle()
         self._task: TaskHandle | None = None
-        self._test_waiter: Any = None
-        self._app_waiter: Any = None
+        self._test_signal = Signal(backend)
+        self._app_signal = Signal(backend)
         self._outcome: Outcome | None = None
         self._cancelled = False
         self.supported = True
@@ -64,9 +71,7 @@ class Lifespan:
 
     async def _receive(self) -> Message:
         while (message := self._cycle.next_for_app()) is None:
-            if self._app_waiter is None:
-                self._app_waiter = self._backend.new_waiter()
-            await self._backend.wait(self._app_waiter, None)
+            await self._app_signal.wait()
         return message
 
     async def _send(self, message: Message) -> None:
@@ -79,16 +84,12 @@ class Lifespan:
             self._wake_test()
 
     def _wake_test(self) -> None:
-        if self._test_waiter is not None:
-            self._backend.wake(self._test_waiter)
-            self._test_waiter = None
+        self._test_signal.notify()
 
     def _request(self, phase: str) -> None:
         self._outcome = None
         self._cycle.request(phase)
-        if self._app_waiter is not None:
-            self._backend.wake(self._app_waiter)
-            self._app_waiter = None
+        self._app_signal.notify()
 
     # -- the test's side ------------------------------------------------------
 
@@ -151,9 +152,7 @@ class Lifespan:
                 return
 
     def _waiter(self, timeout: float | None) -> tuple[Any, float | None]:
-        if self._test_waiter is None:
-            self._test_waiter = self._backend.new_waiter()
-        return self._test_waiter, timeout
+        return self._test_signal.waiter(), timeout
 
     def _wait(self, timeout: float | None, what: str) -> Op[None]:
         try:

@@ -10,7 +10,7 @@ yield more waits to do so) and raises what the test should see.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Generator
 from typing import Any, TypeAlias, TypeVar
 
 from ._backends import Backend
@@ -35,9 +35,7 @@ async def drive_async(op: Op[T], backend: Backend) -> T:
         return stop.value  # type: ignore[no-any-return]
 
 
-def await_op(
-    backend: Backend, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any
-) -> Op[T]:
+def await_op(backend: Backend, fn: Callable[..., Awaitable[T]], *args: Any) -> Op[T]:
     """Await ``fn(*args)`` in a task of the loop (for ``client.run`` and the portal)."""
     waiter = backend.new_waiter()
     outcome: list[Any] = []

@@ -7,6 +7,7 @@ any thread, like the portal Starlette's TestClient exposes.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -72,10 +73,8 @@ class _DrivenFuture(concurrent.futures.Future[T]):
 
     def _until_done(self, timeout: float | None) -> Op[None]:
         if not self.done():
-            try:
+            with contextlib.suppress(TimeoutError):
                 yield self.waiter, timeout
-            except TimeoutError:
-                pass
 
     def result(self, timeout: float | None = None) -> T:
         if not self.done():

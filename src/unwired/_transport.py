@@ -134,5 +134,9 @@ class SyncTransport(httpx2.BaseTransport):
         if start is None:
             outcome.check()
             return httpx2.Response(500, request=request)
+        body = exchange.drain()
+        if body is not None:
+            outcome.check()
+            return build_response(request, exchange, start, httpx2.ByteStream(body))
         stream = SyncResponseStream(outcome, self.driver, timeout)
         return build_response(request, exchange, start, stream)

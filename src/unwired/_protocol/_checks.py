@@ -22,6 +22,10 @@ def fail(text: str, message_type: str | None, state: str) -> NoReturn:
 
 def message_type(message: object, state: str) -> str:
     """The ``type`` of a message, which must be a dict with a string type."""
+    if type(message) is dict:
+        kind = message.get("type")
+        if type(kind) is str:
+            return kind
     if not isinstance(message, Mapping):
         fail(
             f"app sent {type(message).__name__} {message!r:.80} instead of a message; "
@@ -47,8 +51,7 @@ def body(message: Mapping[str, Any], key: str, state: str) -> bytes:
         return bytes(value)
     hint = "; encode it first, e.g. text.encode('utf-8')" if isinstance(value, str) else ""
     fail(
-        f"app sent {message['type']!r} whose {key!r} is {_describe(value)}; "
-        f"it must be bytes{hint}",
+        f"app sent {message['type']!r} whose {key!r} is {_describe(value)}; it must be bytes{hint}",
         message["type"],
         state,
     )
@@ -59,7 +62,8 @@ def flag(message: Mapping[str, Any], key: str, state: str) -> bool:
     if isinstance(value, bool):
         return value
     fail(
-        f"app sent {message['type']!r} whose {key!r} is {_describe(value)}; it must be True or False",
+        f"app sent {message['type']!r} whose {key!r} is {_describe(value)}; "
+        "it must be True or False",
         message["type"],
         state,
     )

@@ -13,6 +13,7 @@ back small event objects; it never looks inside a message itself.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,16 +32,24 @@ class ResponseState(enum.Enum):
     ERROR = "after an earlier protocol error"
 
 
+# Plain names for the members: enum attribute access is slow on Python 3.11,
+# and these are read on every message.
+AWAITING_START = ResponseState.AWAITING_START
+SENDING_BODY = ResponseState.SENDING_BODY
+SENDING_TRAILERS = ResponseState.SENDING_TRAILERS
+COMPLETE = ResponseState.COMPLETE
+ERROR = ResponseState.ERROR
+
 _EXPECTED = {
-    ResponseState.AWAITING_START: "'http.response.start' first",
-    ResponseState.SENDING_BODY: "'http.response.body' (or 'http.response.pathsend')",
-    ResponseState.SENDING_TRAILERS: "'http.response.trailers', as 'trailers': True promised",
-    ResponseState.COMPLETE: "nothing more: the last body message had 'more_body': False",
-    ResponseState.ERROR: "nothing more",
+    AWAITING_START: "'http.response.start' first",
+    SENDING_BODY: "'http.response.body' (or 'http.response.pathsend')",
+    SENDING_TRAILERS: "'http.response.trailers', as 'trailers': True promised",
+    COMPLETE: "nothing more: the last body message had 'more_body': False",
+    ERROR: "nothing more",
 }
 
 _ACCEPTS: dict[ResponseState, frozenset[str]] = {
-    ResponseState.AWAITING_START: frozenset(
+    AWAITING_START: frozenset(
         {
             "http.response.start",
             "http.response.debug",
@@ -48,7 +57,7 @@ _ACCEPTS: dict[ResponseState, frozenset[str]] = {
             "http.response.push",
         }
     ),
-    ResponseState.SENDING_BODY: frozenset(
+    SENDING_BODY: frozenset(
         {
             "http.response.body",
             "http.response.pathsend",
@@ -57,9 +66,9 @@ _ACCEPTS: dict[ResponseState, frozenset[str]] = {
             "http.response.push",
         }
     ),
-    ResponseState.SENDING_TRAILERS: frozenset({"http.response.trailers"}),
-    ResponseState.COMPLETE: frozenset(),
-    ResponseState.ERROR: frozenset(),
+    SENDING_TRAILERS: frozenset({"http.response.trailers"}),
+    COMPLETE: frozenset(),
+    ERROR: frozenset(),
 }
 
 
@@ -69,6 +78,11 @@ class ReceiveAction(enum.Enum):
     READ_BODY = "read the next request body chunk and pass it on"
     WAIT = "wait until the response is complete or the test goes away"
     DISCONNECT = "answer 'http.disconnect'"
+
+
+READ_BODY = ReceiveAction.READ_BODY
+WAIT = ReceiveAction.WAIT
+DISCONNECT = ReceiveAction.DISCONNECT
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +146,7 @@ class HTTPCycle:
     __slots__ = ("_head", "_trailers_due", "disconnected", "request_complete", "state")
 
     def __init__(self, method: str) -> None:
-        self.state = ResponseState.AWAITING_START
+        self.state = AWAITING_START
         self.request_complete = False
         self.disconnected = False
         self._head = method == "HEAD"
@@ -148,16 +162,17 @@ class HTTPCycle:
             ASGIProtocolError: the message is malformed or out of order.
         """
         if self.disconnected:
-            raise ClientDisconnected("the test closed the response; nothing more can be sent")
+            msg = "the test closed the response; nothing more can be sent"
+            raise ClientDisconnected(msg)
         state = self.state
         kind = check.message_type(message, state.name)
         if kind not in _ACCEPTS[state]:
-            self.state = ResponseState.ERROR
+            self.state = ERROR
             self._refuse(kind, state)
         try:
             return _HANDLERS[kind](self, message)
         except ASGIProtocolError:
-            self.state = ResponseState.ERROR
+            self.state = ERROR
             raise
 
     def _refuse(self, kind: str, state: ResponseState) -> None:
@@ -179,14 +194,12 @@ class HTTPCycle:
             )
         headers = check.headers(message, "headers", state)
         self._trailers_due = check.flag(message, "trailers", state)
-        self.state = ResponseState.SENDING_BODY
+        self.state = SENDING_BODY
         return ResponseStart(status, headers, self._trailers_due)
 
     def _end_body(self, more_body: bool) -> None:
         if not more_body:
-            self.state = (
-                ResponseState.SENDING_TRAILERS if self._trailers_due else ResponseState.COMPLETE
-            )
+            self.state = SENDING_TRAILERS if self._trailers_due else COMPLETE
 
     def _body(self, message: Message) -> BodyChunk:
         state = self.state.name
@@ -225,7 +238,7 @@ class HTTPCycle:
         headers = check.headers(message, "headers", state)
         more = check.flag(message, "more_trailers", state)
         if not more:
-            self.state = ResponseState.COMPLETE
+            self.state = COMPLETE
         return Trailers(headers, more)
 
     def _debug(self, message: Message) -> DebugInfo:
@@ -260,14 +273,19 @@ class HTTPCycle:
         Raises:
             ASGIProtocolError: no response was started, or it was cut short.
         """
-        if self.disconnected or self.state in (ResponseState.COMPLETE, ResponseState.ERROR):
+        if self.disconnected or self.state in (COMPLETE, ERROR):
             return
-        if self.state is ResponseState.AWAITING_START:
-            text = "app returned without sending 'http.response.start'; every request needs a response"
+        if self.state is AWAITING_START:
+            text = (
+                "app returned without sending 'http.response.start'; every request needs a response"
+            )
         else:
-            text = f"app returned {self.state.value}; expected {_EXPECTED[self.state]} before returning"
+            text = (
+                f"app returned {self.state.value}; "
+                f"expected {_EXPECTED[self.state]} before returning"
+            )
         state = self.state
-        self.state = ResponseState.ERROR
+        self.state = ERROR
         check.fail(text, None, state.name)
 
     # -- the test's side ------------------------------------------------------
@@ -275,12 +293,12 @@ class HTTPCycle:
     def receive_action(self) -> ReceiveAction:
         """What answering the app's next ``receive()`` takes."""
         if self.disconnected:
-            return ReceiveAction.DISCONNECT
+            return DISCONNECT
         if not self.request_complete:
-            return ReceiveAction.READ_BODY
-        if self.state in (ResponseState.COMPLETE, ResponseState.ERROR):
-            return ReceiveAction.DISCONNECT
-        return ReceiveAction.WAIT
+            return READ_BODY
+        if self.state in (COMPLETE, ERROR):
+            return DISCONNECT
+        return WAIT
 
     def request_body(self, data: bytes, more_body: bool) -> Message:
         """The ``http.request`` message carrying the next body chunk."""
@@ -292,7 +310,7 @@ class HTTPCycle:
         self.disconnected = True
 
 
-_HANDLERS: dict[str, Any] = {
+_HANDLERS: dict[str, Callable[[HTTPCycle, Message], Event]] = {
     "http.response.start": HTTPCycle._start,
     "http.response.body": HTTPCycle._body,
     "http.response.pathsend": HTTPCycle._pathsend,

@@ -80,9 +80,7 @@ class LifespanCycle:
         if kind not in _ACCEPTS.get(phase, ()):
             self.phase = LifespanPhase.ERROR
             expected = " or ".join(repr(k) for k in _ACCEPTS.get(phase, ())) or "nothing"
-            check.fail(
-                f"app sent {kind!r} {phase.value}; expected {expected}", kind, phase.name
-            )
+            check.fail(f"app sent {kind!r} {phase.value}; expected {expected}", kind, phase.name)
         self.answered = True
         text = check.text(message, "message", phase.name) or ""
         ok = kind.endswith(".complete")
