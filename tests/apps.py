@@ -16,9 +16,7 @@ def text_app(body: bytes = b"hi", status: int = 200) -> Callable[..., Any]:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             raise RuntimeError("only http")
-        await send(
-            {"type": "http.response.start", "status": status, "headers": [(b"x-app", b"1")]}
-        )
+        await send({"type": "http.response.start", "status": status, "headers": [(b"x-app", b"1")]})
         await send({"type": "http.response.body", "body": body})
 
     return app

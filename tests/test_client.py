@@ -169,7 +169,9 @@ def test_asgi2_apps_are_wrapped() -> None:
 
 def test_asgi3_callable_objects_and_partials_are_used_as_they_are() -> None:
     class App:
-        async def __call__(self, scope: Scope, receive: Receive, send: Send, *, body: bytes) -> None:
+        async def __call__(
+            self, scope: Scope, receive: Receive, send: Send, *, body: bytes
+        ) -> None:
             await text_app(body)(scope, receive, send)
 
     app = functools.partial(App(), body=b"partial")

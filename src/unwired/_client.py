@@ -131,6 +131,7 @@ class TestClient(httpx2.Client):
         """
         if inspect.iscoroutine(func):
             if args:
+                func.close()
                 msg = "client.run() got a coroutine and arguments; pass the function instead"
                 raise TypeError(msg)
             return cast(T, run(self._driver, _await, func))

@@ -80,8 +80,8 @@ def text(message: Mapping[str, Any], key: str, state: str, *, optional: bool = T
     )
 
 
-def integer(message: Mapping[str, Any], key: str, state: str, default: int | None = None) -> int:
-    value = message.get(key, default)
+def integer(message: Mapping[str, Any], key: str, state: str) -> int:
+    value = message.get(key)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     fail(
@@ -89,6 +89,20 @@ def integer(message: Mapping[str, Any], key: str, state: str, default: int | Non
         message["type"],
         state,
     )
+
+
+def count(message: Mapping[str, Any], key: str, state: str) -> int | None:
+    """An optional non-negative int (byte offsets and counts)."""
+    if key not in message:
+        return None
+    value = integer(message, key, state)
+    if value < 0:
+        fail(
+            f"app sent {message['type']!r} whose {key!r} is {value}; it must not be negative",
+            message["type"],
+            state,
+        )
+    return value
 
 
 def headers(message: Mapping[str, Any], key: str, state: str) -> Headers:
@@ -116,6 +130,13 @@ def headers(message: Mapping[str, Any], key: str, state: str) -> Headers:
             fail(
                 f"app sent {kind!r} with header {pair!r:.80}; names and values must be bytes, "
                 "not str: encode them with .encode('latin-1')",
+                kind,
+                state,
+            )
+        if name.startswith(b":"):
+            fail(
+                f"app sent {kind!r} with pseudo-header {name!r}; pseudo-headers must not be "
+                "sent (the status goes in 'status')",
                 kind,
                 state,
             )

@@ -15,9 +15,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
-from .._exceptions import ASGIProtocolError, ClientDisconnected
+from .._exceptions import ClientDisconnected
 from .._types import Headers, Message
 from . import _checks as check
 
@@ -42,9 +42,11 @@ ERROR = ResponseState.ERROR
 
 _EXPECTED = {
     AWAITING_START: "'http.response.start' first",
-    SENDING_BODY: "'http.response.body' (or 'http.response.pathsend')",
+    SENDING_BODY: (
+        "'http.response.body' (or 'http.response.pathsend' / 'http.response.zerocopysend')"
+    ),
     SENDING_TRAILERS: "'http.response.trailers', as 'trailers': True promised",
-    COMPLETE: "nothing more: the last body message had 'more_body': False",
+    COMPLETE: "nothing more: the response is complete",
     ERROR: "nothing more",
 }
 
@@ -62,7 +64,6 @@ _ACCEPTS: dict[ResponseState, frozenset[str]] = {
             "http.response.body",
             "http.response.pathsend",
             "http.response.zerocopysend",
-            "http.response.debug",
             "http.response.push",
         }
     ),
@@ -143,7 +144,15 @@ class HTTPCycle:
         method: the request method; a ``HEAD`` response's body is dropped.
     """
 
-    __slots__ = ("_head", "_trailers_due", "disconnected", "request_complete", "state")
+    __slots__ = (
+        "_body_started",
+        "_debugged",
+        "_head",
+        "_trailers_due",
+        "disconnected",
+        "request_complete",
+        "state",
+    )
 
     def __init__(self, method: str) -> None:
         self.state = AWAITING_START
@@ -151,6 +160,8 @@ class HTTPCycle:
         self.disconnected = False
         self._head = method == "HEAD"
         self._trailers_due = False
+        self._body_started = False
+        self._debugged = False
 
     # -- the app's side -------------------------------------------------------
 
@@ -165,19 +176,24 @@ class HTTPCycle:
             msg = "the test closed the response; nothing more can be sent"
             raise ClientDisconnected(msg)
         state = self.state
-        kind = check.message_type(message, state.name)
-        if kind not in _ACCEPTS[state]:
-            self.state = ERROR
-            self._refuse(kind, state)
         try:
+            kind = check.message_type(message, state.name)
+            if kind not in _ACCEPTS[state]:
+                self._refuse(kind, state)
             return _HANDLERS[kind](self, message)
-        except ASGIProtocolError:
+        except BaseException:
             self.state = ERROR
             raise
 
-    def _refuse(self, kind: str, state: ResponseState) -> None:
+    def _refuse(self, kind: str, state: ResponseState) -> NoReturn:
         if not kind.startswith("http.response."):
             what = f"app sent {kind!r}, which is not an HTTP response message,"
+        elif kind == "http.response.trailers" and state is COMPLETE and not self._trailers_due:
+            text = (
+                "app sent 'http.response.trailers' but its 'http.response.start' did not set "
+                "'trailers': True, so the response was already complete"
+            )
+            check.fail(text, kind, state.name)
         else:
             what = f"app sent {kind!r}"
         check.fail(f"{what} {state.value}; expected {_EXPECTED[state]}", kind, state.name)
@@ -205,11 +221,19 @@ class HTTPCycle:
         state = self.state.name
         data = check.body(message, "body", state)
         more_body = check.flag(message, "more_body", state)
+        self._body_started = True
         self._end_body(more_body)
         return BodyChunk(b"" if self._head else data, more_body)
 
     def _pathsend(self, message: Message) -> FileBody | BodyChunk:
         path = check.text(message, "path", self.state.name, optional=False)
+        if self._body_started:
+            check.fail(
+                "app sent 'http.response.pathsend' after body messages; a body is sent "
+                "either whole with pathsend or with 'http.response.body' messages, not both",
+                "http.response.pathsend",
+                self.state.name,
+            )
         self._end_body(False)
         if self._head:
             return BodyChunk(b"", False)
@@ -218,16 +242,19 @@ class HTTPCycle:
     def _zerocopysend(self, message: Message) -> FileBody | BodyChunk:
         state = self.state.name
         file = message.get("file")
-        if not hasattr(file, "fileno"):
+        try:
+            file.fileno()  # type: ignore[union-attr]
+        except (AttributeError, OSError, ValueError):
             check.fail(
                 f"app sent 'http.response.zerocopysend' whose 'file' is {type(file).__name__}; "
-                "it must be an open file object",
+                "it must be an open file with an OS file descriptor (io.BytesIO has none)",
                 "http.response.zerocopysend",
                 state,
             )
-        offset = check.integer(message, "offset", state) if "offset" in message else None
-        count = check.integer(message, "count", state) if "count" in message else None
+        offset = check.count(message, "offset", state)
+        count = check.count(message, "count", state)
         more_body = check.flag(message, "more_body", state)
+        self._body_started = True
         self._end_body(more_body)
         if self._head:
             return BodyChunk(b"", more_body)
@@ -242,6 +269,13 @@ class HTTPCycle:
         return Trailers(headers, more)
 
     def _debug(self, message: Message) -> DebugInfo:
+        if self._debugged:
+            check.fail(
+                "app sent 'http.response.debug' twice; send it once, before 'http.response.start'",
+                "http.response.debug",
+                self.state.name,
+            )
+        self._debugged = True
         info = message.get("info", {})
         if not isinstance(info, dict):
             check.fail(
@@ -265,7 +299,8 @@ class HTTPCycle:
     def _push(self, message: Message) -> PushPromise:
         state = self.state.name
         path = check.text(message, "path", state, optional=False)
-        return PushPromise(path or "", check.headers(message, "headers", state))
+        assert path is not None
+        return PushPromise(path, check.headers(message, "headers", state))
 
     def app_returned(self) -> None:
         """Note that the app's coroutine returned; fail if it left the response unfinished.

@@ -23,6 +23,7 @@ class LifespanPhase(enum.Enum):
     STARTED = "after startup completed, before 'lifespan.shutdown' was sent"
     STOPPING = "during shutdown"
     DONE = "after shutdown completed"
+    FAILED = "after startup failed"
     ERROR = "after an earlier protocol error"
 
 
@@ -76,20 +77,24 @@ class LifespanCycle:
             ASGIProtocolError: not a lifespan answer, or not the one due now.
         """
         phase = self.phase
-        kind = check.message_type(message, phase.name)
-        if kind not in _ACCEPTS.get(phase, ()):
+        try:
+            kind = check.message_type(message, phase.name)
+            if kind not in _ACCEPTS.get(phase, ()):
+                expected = " or ".join(repr(k) for k in _ACCEPTS.get(phase, ())) or "nothing"
+                check.fail(
+                    f"app sent {kind!r} {phase.value}; expected {expected}", kind, phase.name
+                )
+            text = check.text(message, "message", phase.name) or ""
+        except BaseException:
             self.phase = LifespanPhase.ERROR
-            expected = " or ".join(repr(k) for k in _ACCEPTS.get(phase, ())) or "nothing"
-            check.fail(f"app sent {kind!r} {phase.value}; expected {expected}", kind, phase.name)
+            raise
         self.answered = True
-        text = check.text(message, "message", phase.name) or ""
         ok = kind.endswith(".complete")
-        name = "startup" if phase is LifespanPhase.STARTING else "shutdown"
-        if name == "startup":
-            self.phase = LifespanPhase.STARTED if ok else LifespanPhase.DONE
-        else:
-            self.phase = LifespanPhase.DONE
-        return Outcome(name, ok, text)
+        if phase is LifespanPhase.STARTING:
+            self.phase = LifespanPhase.STARTED if ok else LifespanPhase.FAILED
+            return Outcome("startup", ok, text)
+        self.phase = LifespanPhase.DONE
+        return Outcome("shutdown", ok, text)
 
     def app_exited(self, raised: bool) -> Support:
         """Classify the app's coroutine ending while a phase was under way.

@@ -1,0 +1,167 @@
+"""Lifespan inside ``with client:``: modes, failures, state, timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx2
+import pytest
+
+from tests.apps import text_app
+from unwired import ASGIProtocolError, LifespanFailed, TestClient
+from unwired._types import Message, Receive, Scope, Send
+
+
+class LifespanApp:
+    """Answers lifespan as told and logs the lifespan messages it receives."""
+
+    def __init__(
+        self, startup: str = "complete", shutdown: str = "complete", raise_after: bool = False
+    ) -> None:
+        self.startup = startup
+        self.shutdown = shutdown
+        self.raise_after = raise_after
+        self.log: list[str] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            state = scope["state"]
+            body = repr(sorted(state.items())).encode()
+            state["touched"] = True  # must not leak into the lifespan state
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": body})
+            return
+        for phase, answer in (("startup", self.startup), ("shutdown", self.shutdown)):
+            message: Message = await receive()
+            self.log.append(message["type"])
+            if phase == "startup":
+                scope["state"]["db"] = "connected"
+            reply: Message = {"type": f"lifespan.{phase}.{answer}"}
+            if answer == "failed":
+                reply["message"] = f"{phase} went wrong"
+            await send(reply)
+            if answer == "failed":
+                if self.raise_after:
+                    raise RuntimeError(f"{phase} exploded")
+                return
+
+
+def test_startup_and_shutdown_run_around_the_block_with_state() -> None:
+    app = LifespanApp()
+    client = TestClient(app)
+    with client:
+        assert app.log == ["lifespan.startup"]
+        assert client.get("/").content == b"[('db', 'connected')]"
+        assert client.get("/").content == b"[('db', 'connected')]"
+        assert client.app_state == {"db": "connected"}
+    assert app.log == ["lifespan.startup", "lifespan.shutdown"]
+
+
+def test_lifespan_off_never_calls_the_lifespan_scope() -> None:
+    app = LifespanApp()
+    with TestClient(app, lifespan="off") as client:
+        assert client.get("/").content == b"[]"
+    assert app.log == []
+
+
+async def only_http(scope: Scope, receive: Receive, send: Send) -> None:
+    assert scope["type"] == "http"
+    await text_app()(scope, receive, send)
+
+
+async def returns_on_lifespan(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] == "lifespan":
+        return
+    await text_app()(scope, receive, send)
+
+
+@pytest.mark.parametrize("app", [only_http, returns_on_lifespan])
+def test_auto_treats_an_app_that_does_not_answer_startup_as_unsupported(app: Any) -> None:
+    with TestClient(app) as client:
+        assert client.get("/").content == b"hi"
+
+
+def test_on_makes_an_app_raising_on_lifespan_an_error() -> None:
+    with pytest.raises(AssertionError), TestClient(only_http, lifespan="on"):
+        pass
+
+
+def test_on_makes_an_app_returning_on_lifespan_an_error() -> None:
+    with pytest.raises(ASGIProtocolError) as info, TestClient(returns_on_lifespan, lifespan="on"):
+        pass
+    assert "without answering 'lifespan.startup'" in str(info.value)
+    assert "lifespan='off'" in str(info.value)
+
+
+def test_startup_failure_raises_with_the_apps_message() -> None:
+    app = LifespanApp(startup="failed")
+    with pytest.raises(LifespanFailed) as info, TestClient(app):
+        pass
+    assert str(info.value) == "lifespan startup failed: startup went wrong"
+    assert (info.value.phase, info.value.app_message) == ("startup", "startup went wrong")
+
+
+def test_startup_failure_reraises_the_apps_own_exception() -> None:
+    app = LifespanApp(startup="failed", raise_after=True)
+    with pytest.raises(RuntimeError, match="startup exploded"), TestClient(app):
+        pass
+
+
+def test_shutdown_failure_is_raised_when_leaving_the_block() -> None:
+    app = LifespanApp(shutdown="failed")
+    client = TestClient(app)
+    with pytest.raises(LifespanFailed, match="shutdown went wrong"), client:
+        assert client.get("/").status_code == 200
+
+
+def test_out_of_turn_lifespan_message_is_a_protocol_error() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await send({"type": "lifespan.shutdown.complete"})
+
+    with pytest.raises(ASGIProtocolError) as info, TestClient(app):
+        pass
+    assert "app sent 'lifespan.shutdown.complete' during startup" in str(info.value)
+
+
+def test_a_startup_that_hangs_times_out_with_where_it_is_stuck() -> None:
+    cancelled: list[bool] = []
+
+    async def hanging_startup(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    with pytest.raises(httpx2.ReadTimeout) as info, TestClient(hanging_startup, timeout=0.1):
+        pass
+    assert "waiting for the app to answer 'lifespan.startup'" in str(info.value)
+    assert "in hanging_startup" in str(info.value)
+    assert cancelled == [True]
+
+
+def test_the_block_can_be_entered_again_after_it_was_left() -> None:
+    app = LifespanApp()
+    client = TestClient(app)
+    with client:
+        pass
+    with client:
+        assert client.get("/").status_code == 200
+    assert app.log == ["lifespan.startup", "lifespan.shutdown"] * 2
+    assert client.get("/").status_code == 200  # usable after the block, like Starlette's
+
+
+def test_entering_twice_at_once_is_refused() -> None:
+    client = TestClient(LifespanApp())
+    with client, pytest.raises(RuntimeError, match="already inside a 'with' block"):
+        client.__enter__()
+
+
+def test_a_closed_client_cannot_be_entered() -> None:
+    client = TestClient(LifespanApp())
+    client.close()
+    with pytest.raises(RuntimeError, match="has been closed"):
+        client.__enter__()
