@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from typing import Any
 
@@ -245,18 +246,16 @@ def test_without_raise_server_exceptions_a_failure_after_start_keeps_what_was_se
     ids=["body-first", "start-twice", "str-headers", "no-response", "unfinished-body"],
 )
 def test_protocol_violations_raise_asgi_protocol_error(messages: Any, text: str) -> None:
-    with TestClient(scripted_app(*messages), lifespan="off") as client:
-        with pytest.raises(ASGIProtocolError) as info:
-            client.get("/")
+    client = TestClient(scripted_app(*messages), lifespan="off")
+    with client, pytest.raises(ASGIProtocolError) as info:
+        client.get("/")
     assert text in str(info.value)
 
 
 def test_a_protocol_error_the_app_swallows_is_still_reported() -> None:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        try:
+        with contextlib.suppress(Exception):
             await send({"type": "http.response.body", "body": b"early"})
-        except Exception:
-            pass
         await text_app()(scope, receive, send)
 
     with TestClient(app, lifespan="off") as client, pytest.raises(ASGIProtocolError):
