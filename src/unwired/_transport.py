@@ -135,7 +135,7 @@ class SyncTransport(httpx2.BaseTransport):
             outcome.check()
             return httpx2.Response(500, request=request)
         body = exchange.drain()
-        if body is not None:
+        if body is not None:  # the usual case: the app has finished already
             outcome.check()
             return build_response(request, exchange, start, httpx2.ByteStream(body))
         stream = SyncResponseStream(outcome, self.driver, timeout)

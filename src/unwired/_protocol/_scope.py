@@ -8,7 +8,7 @@ names lowercased bytes, ``server``/``client`` as tuples with real ports,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 from .._types import Headers, Scope
@@ -38,9 +38,8 @@ class ScopeConfig:
     state: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    """Where a request goes: the parts of its URL a scope needs."""
+class Target(NamedTuple):
+    """Where a request goes: the parts of its URL a scope needs (made per request)."""
 
     scheme: str
     host: str
