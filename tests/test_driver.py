@@ -268,3 +268,58 @@ def test_trio_backend() -> None:
         with client.stream("GET", "/b") as response:
             assert response.read() == b"trio"
     assert seen == ["/a", "/b"]
+
+
+def test_closing_from_inside_a_running_event_loop() -> None:
+    app = LoopSpy()
+    client = TestClient(app)
+    client.get("/")
+
+    async def async_teardown() -> None:
+        client.close()
+
+    asyncio.run(async_teardown())
+    assert app.loops[0].is_closed()
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_run_after_close_is_a_clear_error(backend: str) -> None:
+    client = TestClient(LoopSpy(), backend=backend)  # type: ignore[arg-type]
+    client.close()
+    with pytest.raises(RuntimeError, match="the client is closed; create a new client"):
+        client.run(asyncio.sleep, 0)
+
+
+def test_trio_timeout_cancels_the_app_and_reports_it() -> None:
+    import httpx2
+    import trio
+
+    log: list[str] = []
+
+    async def stuck(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await trio.sleep_forever()
+        finally:
+            log.append("finally")
+
+    with TestClient(stuck, backend="trio", timeout=0.1, lifespan="off") as client:
+        with pytest.raises(httpx2.ReadTimeout, match="waiting for the response to start"):
+            client.get("/")
+        assert log == ["finally"]
+
+
+def test_portal_futures_report_exceptions() -> None:
+    client = TestClient(LoopSpy())
+
+    async def fail() -> None:
+        await asyncio.sleep(0)
+        raise ValueError("in task")
+
+    future = client.portal.start_task_soon(fail)
+    assert isinstance(future.exception(timeout=5), ValueError)
+    with pytest.raises(ValueError, match="in task"):
+        client.portal.start_task_soon(fail).result()
+    pending = client.portal.start_task_soon(asyncio.sleep, 3600)
+    with pytest.raises(TimeoutError):
+        pending.result(timeout=0.01)
+    client.close()

@@ -234,3 +234,17 @@ def test_debug_early_hints_and_pushes_are_recorded() -> None:
     assert (response.template, response.context) == ("page.html", {"x": 1})  # type: ignore[attr-defined]
     assert response.extensions["http.response.early_hints"] == [[b"</s.css>; rel=preload"]]
     assert [push.path for push in response.extensions["http.response.push"]] == ["/s.css"]
+
+
+def test_zerocopysend_without_offset_reads_from_the_current_position(tmp_path: Any) -> None:
+    path = tmp_path / "data.bin"
+    path.write_bytes(b"0123456789")
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        with open(path, "rb") as file:
+            file.seek(4)
+            await send({"type": "http.response.zerocopysend", "file": file})
+
+    with TestClient(app, lifespan="off") as client:
+        assert client.get("/").content == b"456789"

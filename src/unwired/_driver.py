@@ -29,6 +29,7 @@ from ._ops import Op, await_op, drive_async
 
 T = TypeVar("T")
 _get_running_loop = asyncio.events._get_running_loop
+_CLOSED = "the client is closed; create a new client"
 #: How long closing the client waits for the app's leftover tasks to end.
 CLOSE_TIMEOUT = 5.0
 
@@ -96,15 +97,13 @@ class AsyncioDriver:
 
     @property
     def backend(self) -> AsyncioBackend:
-        if self._backend is None:
-            with self._cond:
+        with self._cond:
+            if self._backend is None:
                 if self._closed:
-                    msg = "the client is closed; create a new client"
-                    raise RuntimeError(msg)
-                if self._backend is None:
-                    self._loop = self._loop_factory()
-                    self._backend = AsyncioBackend(self._loop)
-        return self._backend
+                    raise RuntimeError(_CLOSED)
+                self._loop = self._loop_factory()
+                self._backend = AsyncioBackend(self._loop)
+            return self._backend
 
     def drive(self, op: Op[T]) -> T:
         backend = self._backend or self.backend
@@ -145,33 +144,19 @@ class AsyncioDriver:
             )
             raise RuntimeError(msg)
         if running is not None:  # another loop runs in this thread: drive from a helper
-            if self._helper is None:
-                with self._cond:
-                    if self._helper is None:
-                        self._helper = concurrent.futures.ThreadPoolExecutor(
-                            1, thread_name_prefix="unwired-driver"
-                        )
-            return self._helper.submit(self.drive, op).result()
+            with self._cond:
+                if self._helper is None:
+                    self._helper = concurrent.futures.ThreadPoolExecutor(
+                        1, thread_name_prefix="unwired-driver"
+                    )
+                helper = self._helper
+            return helper.submit(self.drive, op).result()
         return self._drive_as_guest(op, backend)
 
     def _drive_as_guest(self, op: Op[T], backend: AsyncioBackend) -> T:
         loop = backend.loop
-        result: concurrent.futures.Future[T] = concurrent.futures.Future()
-
-        def settle(task: asyncio.Task[T]) -> None:
-            if task.cancelled():
-                result.set_exception(asyncio.CancelledError())
-            elif (exc := task.exception()) is not None:
-                result.set_exception(exc)
-            else:
-                result.set_result(task.result())
-            with self._cond:
-                self._cond.notify_all()
-
-        def start() -> None:
-            loop.create_task(drive_async(op, backend)).add_done_callback(settle)
-
-        loop.call_soon_threadsafe(start)
+        result = asyncio.run_coroutine_threadsafe(drive_async(op, backend), loop)
+        result.add_done_callback(self._notify)
         with self._cond:
             self._guests += 1
             try:
@@ -187,6 +172,10 @@ class AsyncioDriver:
             finally:
                 self._release()
         return result.result()
+
+    def _notify(self, _: object) -> None:
+        with self._cond:
+            self._cond.notify_all()
 
     def close(self, final: bool = True) -> None:
         """Cancel what the app left running, then close the loop and helper thread.
@@ -242,8 +231,7 @@ class PortalDriver:
     def portal(self) -> anyio.from_thread.BlockingPortal:
         with self._lock:
             if self._closed:
-                msg = "the client is closed; create a new client"
-                raise RuntimeError(msg)
+                raise RuntimeError(_CLOSED)
             if self._portal is None:
                 cm = anyio.from_thread.start_blocking_portal(self._name, self._options)
                 self._portal = cm.__enter__()
