@@ -323,3 +323,56 @@ def test_portal_futures_report_exceptions() -> None:
     with pytest.raises(TimeoutError):
         pending.result(timeout=0.01)
     client.close()
+
+
+SYNC_ENDPOINT_SUITE = """
+from fastapi import FastAPI
+from unwired import TestClient
+
+app = FastAPI()
+
+@app.get("/")
+def read_main():  # a sync endpoint: FastAPI runs it in anyio's thread pool
+    return {{"msg": "Hello World"}}
+
+client = TestClient(app{options})  # module level and never closed, as in FastAPI's docs
+
+def test_read_main():
+    assert client.get("/").json() == {{"msg": "Hello World"}}
+"""
+
+
+@pytest.mark.parametrize("options", ["", ", backend='trio'"], ids=["asyncio", "trio"])
+def test_an_unclosed_client_does_not_hang_interpreter_exit(options: str, tmp_path: Any) -> None:
+    """Regression: anyio's worker threads (or the trio thread) kept Python from exiting."""
+    import subprocess
+
+    script = tmp_path / "suite.py"
+    script.write_text(SYNC_ENDPOINT_SUITE.format(options=options) + "\ntest_read_main()\n")
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_anyio_worker_threads_are_reused_across_requests() -> None:
+    """Regression: each request that used anyio.to_thread started a new OS thread."""
+    import anyio.to_thread
+
+    idents: list[int] = []
+
+    def blocking() -> None:
+        idents.append(threading.get_ident())
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await anyio.to_thread.run_sync(blocking)
+        await text_app()(scope, receive, send)
+
+    client = TestClient(app, lifespan="off")
+    for _ in range(20):
+        client.get("/")
+    assert len(set(idents)) == 1
+    (worker,) = [thread for thread in threading.enumerate() if thread.ident == idents[0]]
+    client.close()
+    worker.join(timeout=5)  # told to stop when the client closed
+    assert not worker.is_alive()

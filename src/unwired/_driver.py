@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import threading
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
@@ -102,7 +104,9 @@ class AsyncioDriver:
                 if self._closed:
                     raise RuntimeError(_CLOSED)
                 self._loop = self._loop_factory()
+                _give_anyio_a_root_task(self._loop)
                 self._backend = AsyncioBackend(self._loop)
+                _LIVE.add(self)
             return self._backend
 
     def drive(self, op: Op[T]) -> T:
@@ -202,6 +206,30 @@ class AsyncioDriver:
             helper.shutdown(wait=True)
 
 
+async def _keep() -> None:
+    await asyncio.get_running_loop().create_future()  # until cancelled by _shutdown
+
+
+def _give_anyio_a_root_task(loop: asyncio.AbstractEventLoop) -> None:
+    """Make a task that lives as long as the loop anyio's "root task".
+
+    anyio ties its worker threads (``anyio.to_thread``, so every sync endpoint
+    of FastAPI) to the root task and stops them when it ends. Our loop has no
+    long-lived task, so anyio would take each app task for the root: a new
+    thread per request, and threads never told to stop when the loop stops
+    mid-request — which kept Python from exiting.
+    """
+    try:
+        from anyio._backends._asyncio import _root_task
+    except ImportError:  # pragma: no cover - a future anyio without it
+        return
+
+    async def adopt() -> None:
+        _root_task.set(loop.create_task(_keep(), name="unwired: anyio root task"))
+
+    loop.run_until_complete(adopt())
+
+
 def _shutdown(loop: asyncio.AbstractEventLoop) -> None:
     try:
         tasks = asyncio.all_tasks(loop)
@@ -209,10 +237,25 @@ def _shutdown(loop: asyncio.AbstractEventLoop) -> None:
             task.cancel()
         if tasks:
             loop.run_until_complete(asyncio.wait(tasks, timeout=CLOSE_TIMEOUT))
+            loop.run_until_complete(asyncio.sleep(0))  # their done callbacks (anyio workers)
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.run_until_complete(asyncio.wait_for(loop.shutdown_default_executor(), CLOSE_TIMEOUT))
     finally:
         loop.close()
+
+
+#: Drivers with a live loop, closed before Python joins threads at exit: an
+#: unclosed client's worker threads would otherwise keep the process alive.
+_LIVE: weakref.WeakSet[AsyncioDriver | PortalDriver] = weakref.WeakSet()
+
+
+def _close_live_drivers() -> None:
+    for driver in list(_LIVE):
+        with contextlib.suppress(Exception):
+            driver.close()
+
+
+threading._register_atexit(_close_live_drivers)  # type: ignore[attr-defined]
 
 
 class PortalDriver:
@@ -236,6 +279,7 @@ class PortalDriver:
                 cm = anyio.from_thread.start_blocking_portal(self._name, self._options)
                 self._portal = cm.__enter__()
                 self._portal_cm = cm
+                _LIVE.add(self)
                 self._backend = self._portal.call(TrioBackend)
             return self._portal
 
