@@ -88,16 +88,25 @@ class AsyncioBackend:
             TimeoutError: ``timeout`` passed first.
         """
         loop = self.loop
-        timer = None if timeout is None else loop.call_later(timeout, self._expire, waiter)
         self.stop_on = waiter
+        try:
+            loop.stop()
+            loop.run_forever()  # one pass over what is ready: most requests end here
+            if not waiter.done():
+                self._run_armed(waiter, timeout)
+        finally:
+            self.stop_on = None
+        waiter.result()
+
+    def _run_armed(self, waiter: asyncio.Future[None], timeout: float | None) -> None:
+        loop = self.loop
+        timer = None if timeout is None else loop.call_later(timeout, self._expire, waiter)
         try:
             while not waiter.done():
                 loop.run_forever()
         finally:
-            self.stop_on = None
             if timer is not None:
                 timer.cancel()
-        waiter.result()
 
     @staticmethod
     def is_cancellation(exc: BaseException) -> bool:

@@ -232,7 +232,7 @@ class HTTPExchange:
 
     def open(self, timeout: float | None) -> Op[ResponseStart | None]:
         """Start the app; wait for ``http.response.start`` (``None`` if it ended first)."""
-        self._task = self._backend.spawn(self._run, name=f"unwired app {self._scope['path']}")
+        self._task = self._backend.spawn(self._run, name="unwired: http app")
         while self.start is None and not self.app_done:
             try:
                 yield self._test_wait(timeout)

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from unwired._protocol._scope import (
-    HTTP_EXTENSIONS,
     ScopeConfig,
     Target,
     http_scope,
@@ -221,7 +220,6 @@ def test_extensions_are_fresh_per_scope(kind: int) -> None:
     second = _both_scopes(config)[kind]
     assert second["extensions"] == pristine
     assert second["extensions"] is not first["extensions"]
-    assert HTTP_EXTENSIONS == ALL_HTTP_EXTENSIONS
 
 
 def test_scopes_do_not_share_state_with_each_other() -> None:

@@ -7,6 +7,7 @@ it was and what the spec wants instead.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
@@ -16,11 +17,11 @@ from .._types import Headers
 _BYTES_LIKE = (bytes, bytearray, memoryview)
 
 
-def fail(text: str, message_type: str | None, state: str) -> NoReturn:
-    raise ASGIProtocolError(text, message_type=message_type, state=state)
+def fail(text: str, message_type: str | None, state: enum.Enum) -> NoReturn:
+    raise ASGIProtocolError(text, message_type=message_type, state=state.name)
 
 
-def message_type(message: object, state: str) -> str:
+def message_type(message: object, state: enum.Enum) -> str:
     """The ``type`` of a message, which must be a dict with a string type."""
     if type(message) is dict:
         kind = message.get("type")
@@ -43,7 +44,7 @@ def _describe(value: object) -> str:
     return f"{type(value).__name__} {value!r:.60}"
 
 
-def body(message: Mapping[str, Any], key: str, state: str) -> bytes:
+def body(message: Mapping[str, Any], key: str, state: enum.Enum) -> bytes:
     value = message.get(key, b"")
     if isinstance(value, bytes):
         return value
@@ -57,7 +58,7 @@ def body(message: Mapping[str, Any], key: str, state: str) -> bytes:
     )
 
 
-def flag(message: Mapping[str, Any], key: str, state: str) -> bool:
+def flag(message: Mapping[str, Any], key: str, state: enum.Enum) -> bool:
     value = message.get(key, False)
     if isinstance(value, bool):
         return value
@@ -69,7 +70,7 @@ def flag(message: Mapping[str, Any], key: str, state: str) -> bool:
     )
 
 
-def text(message: Mapping[str, Any], key: str, state: str, *, optional: bool = True) -> str | None:
+def text(message: Mapping[str, Any], key: str, state: enum.Enum, *, optional: bool = True) -> str | None:
     value = message.get(key)
     if isinstance(value, str) or (value is None and optional):
         return value
@@ -80,7 +81,7 @@ def text(message: Mapping[str, Any], key: str, state: str, *, optional: bool = T
     )
 
 
-def integer(message: Mapping[str, Any], key: str, state: str) -> int:
+def integer(message: Mapping[str, Any], key: str, state: enum.Enum) -> int:
     value = message.get(key)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
@@ -91,7 +92,7 @@ def integer(message: Mapping[str, Any], key: str, state: str) -> int:
     )
 
 
-def count(message: Mapping[str, Any], key: str, state: str) -> int | None:
+def count(message: Mapping[str, Any], key: str, state: enum.Enum) -> int | None:
     """An optional non-negative int (byte offsets and counts)."""
     if key not in message:
         return None
@@ -105,7 +106,7 @@ def count(message: Mapping[str, Any], key: str, state: str) -> int | None:
     return value
 
 
-def headers(message: Mapping[str, Any], key: str, state: str) -> Headers:
+def headers(message: Mapping[str, Any], key: str, state: enum.Enum) -> Headers:
     """Header pairs as a list of ``(name, value)`` bytes tuples."""
     raw = message.get(key, ())
     kind = message["type"]

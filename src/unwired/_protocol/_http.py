@@ -177,7 +177,7 @@ class HTTPCycle:
             raise ClientDisconnected(msg)
         state = self.state
         try:
-            kind = check.message_type(message, state.name)
+            kind = check.message_type(message, state)
             if kind not in _ACCEPTS[state]:
                 self._refuse(kind, state)
             return _HANDLERS[kind](self, message)
@@ -193,13 +193,13 @@ class HTTPCycle:
                 "app sent 'http.response.trailers' but its 'http.response.start' did not set "
                 "'trailers': True, so the response was already complete"
             )
-            check.fail(text, kind, state.name)
+            check.fail(text, kind, state)
         else:
             what = f"app sent {kind!r}"
-        check.fail(f"{what} {state.value}; expected {_EXPECTED[state]}", kind, state.name)
+        check.fail(f"{what} {state.value}; expected {_EXPECTED[state]}", kind, state)
 
     def _start(self, message: Message) -> ResponseStart:
-        state = self.state.name
+        state = self.state
         status = check.integer(message, "status", state)
         if not 100 <= status <= 599:
             check.fail(
@@ -218,7 +218,7 @@ class HTTPCycle:
             self.state = SENDING_TRAILERS if self._trailers_due else COMPLETE
 
     def _body(self, message: Message) -> BodyChunk:
-        state = self.state.name
+        state = self.state
         data = check.body(message, "body", state)
         more_body = check.flag(message, "more_body", state)
         self._body_started = True
@@ -226,13 +226,13 @@ class HTTPCycle:
         return BodyChunk(b"" if self._head else data, more_body)
 
     def _pathsend(self, message: Message) -> FileBody | BodyChunk:
-        path = check.text(message, "path", self.state.name, optional=False)
+        path = check.text(message, "path", self.state, optional=False)
         if self._body_started:
             check.fail(
                 "app sent 'http.response.pathsend' after body messages; a body is sent "
                 "either whole with pathsend or with 'http.response.body' messages, not both",
                 "http.response.pathsend",
-                self.state.name,
+                self.state,
             )
         self._end_body(False)
         if self._head:
@@ -240,7 +240,7 @@ class HTTPCycle:
         return FileBody(path, None, 0, None, False)
 
     def _zerocopysend(self, message: Message) -> FileBody | BodyChunk:
-        state = self.state.name
+        state = self.state
         file = message.get("file")
         try:
             file.fileno()  # type: ignore[union-attr]
@@ -261,7 +261,7 @@ class HTTPCycle:
         return FileBody(None, file, offset, count, more_body)
 
     def _trailers(self, message: Message) -> Trailers:
-        state = self.state.name
+        state = self.state
         headers = check.headers(message, "headers", state)
         more = check.flag(message, "more_trailers", state)
         if not more:
@@ -273,7 +273,7 @@ class HTTPCycle:
             check.fail(
                 "app sent 'http.response.debug' twice; send it once, before 'http.response.start'",
                 "http.response.debug",
-                self.state.name,
+                self.state,
             )
         self._debugged = True
         info = message.get("info", {})
@@ -282,7 +282,7 @@ class HTTPCycle:
                 f"app sent 'http.response.debug' whose 'info' is {type(info).__name__}; "
                 "it must be a dict",
                 "http.response.debug",
-                self.state.name,
+                self.state,
             )
         return DebugInfo(info)
 
@@ -292,12 +292,12 @@ class HTTPCycle:
             check.fail(
                 "app sent 'http.response.early_hint' whose 'links' is not a list of bytes",
                 "http.response.early_hint",
-                self.state.name,
+                self.state,
             )
         return EarlyHint(list(links))
 
     def _push(self, message: Message) -> PushPromise:
-        state = self.state.name
+        state = self.state
         path = check.text(message, "path", state, optional=False)
         assert path is not None
         return PushPromise(path, check.headers(message, "headers", state))
@@ -321,7 +321,7 @@ class HTTPCycle:
             )
         state = self.state
         self.state = ERROR
-        check.fail(text, None, state.name)
+        check.fail(text, None, state)
 
     # -- the test's side ------------------------------------------------------
 

@@ -78,13 +78,13 @@ class LifespanCycle:
         """
         phase = self.phase
         try:
-            kind = check.message_type(message, phase.name)
+            kind = check.message_type(message, phase)
             if kind not in _ACCEPTS.get(phase, ()):
                 expected = " or ".join(repr(k) for k in _ACCEPTS.get(phase, ())) or "nothing"
                 check.fail(
-                    f"app sent {kind!r} {phase.value}; expected {expected}", kind, phase.name
+                    f"app sent {kind!r} {phase.value}; expected {expected}", kind, phase
                 )
-            text = check.text(message, "message", phase.name) or ""
+            text = check.text(message, "message", phase) or ""
         except BaseException:
             self.phase = LifespanPhase.ERROR
             raise

@@ -19,15 +19,6 @@ LIFESPAN_SPEC_VERSION = "2.0"
 
 DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
 
-HTTP_EXTENSIONS: dict[str, dict[str, Any]] = {
-    "http.response.debug": {},
-    "http.response.early_hint": {},
-    "http.response.pathsend": {},
-    "http.response.trailers": {},
-    "http.response.zerocopysend": {},
-}
-
-
 @dataclass(frozen=True, slots=True)
 class ScopeConfig:
     """What the client fixes once for every scope it builds."""
@@ -80,7 +71,13 @@ def http_scope(method: str, target: Target, headers: Headers, config: ScopeConfi
         "client": config.client,
         "server": target.server(),
         "state": config.state.copy(),
-        "extensions": {name: {} for name in HTTP_EXTENSIONS},
+        "extensions": {
+            "http.response.debug": {},
+            "http.response.early_hint": {},
+            "http.response.pathsend": {},
+            "http.response.trailers": {},
+            "http.response.zerocopysend": {},
+        },
     }
 
 
