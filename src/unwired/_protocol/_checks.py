@@ -70,7 +70,9 @@ def flag(message: Mapping[str, Any], key: str, state: enum.Enum) -> bool:
     )
 
 
-def text(message: Mapping[str, Any], key: str, state: enum.Enum, *, optional: bool = True) -> str | None:
+def text(
+    message: Mapping[str, Any], key: str, state: enum.Enum, *, optional: bool = True
+) -> str | None:
     value = message.get(key)
     if isinstance(value, str) or (value is None and optional):
         return value

@@ -81,9 +81,7 @@ class LifespanCycle:
             kind = check.message_type(message, phase)
             if kind not in _ACCEPTS.get(phase, ()):
                 expected = " or ".join(repr(k) for k in _ACCEPTS.get(phase, ())) or "nothing"
-                check.fail(
-                    f"app sent {kind!r} {phase.value}; expected {expected}", kind, phase
-                )
+                check.fail(f"app sent {kind!r} {phase.value}; expected {expected}", kind, phase)
             text = check.text(message, "message", phase) or ""
         except BaseException:
             self.phase = LifespanPhase.ERROR

@@ -19,6 +19,7 @@ LIFESPAN_SPEC_VERSION = "2.0"
 
 DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
 
+
 @dataclass(frozen=True, slots=True)
 class ScopeConfig:
     """What the client fixes once for every scope it builds."""
