@@ -8,6 +8,7 @@ The implementation lives in private modules; this file is the public namespace::
     _transport, _client, _portal  thin httpx2 adapters and the clients
 """
 
+from ._client import AsyncTestClient as AsyncTestClient
 from ._client import TestClient as TestClient
 from ._exceptions import ASGIProtocolError as ASGIProtocolError
 from ._exceptions import ClientDisconnected as ClientDisconnected
@@ -18,6 +19,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ASGIProtocolError",
+    "AsyncTestClient",
     "ClientDisconnected",
     "LifespanFailed",
     "TestClient",

@@ -31,6 +31,7 @@ class TaskHandle(Protocol):
 class Backend(Protocol):
     name: str
 
+    def is_current(self) -> bool: ...
     def spawn(self, fn: AppCoroutine, name: str) -> TaskHandle: ...
     def new_waiter(self) -> Any: ...
     def wake(self, waiter: Any) -> None: ...
@@ -52,6 +53,9 @@ class AsyncioBackend:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.stop_on: asyncio.Future[None] | None = None
+
+    def is_current(self) -> bool:
+        return asyncio.events._get_running_loop() is self.loop
 
     def spawn(self, fn: AppCoroutine, name: str) -> asyncio.Task[None]:
         return self.loop.create_task(fn(), name=name)
@@ -150,12 +154,19 @@ class TrioBackend:
     """trio primitives; app tasks are system tasks, cancelled through their own scope."""
 
     name = "trio"
-    __slots__ = ("_trio",)
+    __slots__ = ("_token", "_trio")
 
     def __init__(self) -> None:
         import trio
 
         self._trio = trio
+        self._token = trio.lowlevel.current_trio_token()
+
+    def is_current(self) -> bool:
+        try:
+            return self._trio.lowlevel.current_trio_token() is self._token
+        except RuntimeError:
+            return False
 
     def spawn(self, fn: AppCoroutine, name: str) -> _TrioTask:
         task = _TrioTask()
@@ -225,13 +236,12 @@ def current_backend() -> Backend:
     if loop is not None:
         return AsyncioBackend(loop)
     if "trio" in sys.modules:
-        import trio
-
         try:
-            trio.lowlevel.current_task()
+            return TrioBackend()
         except RuntimeError:
             pass
-        else:
-            return TrioBackend()
-    msg = "no running event loop"
+    msg = (
+        "AsyncTestClient must be used from async code running on an event loop "
+        "(asyncio or trio, e.g. an async test); in sync code use unwired.TestClient"
+    )
     raise RuntimeError(msg)

@@ -1,7 +1,8 @@
-"""``TestClient``: an ``httpx2.Client`` whose requests go straight into an ASGI app.
+"""``TestClient`` and ``AsyncTestClient``: httpx2 clients whose requests go into an ASGI app.
 
-Rule: the client wires pieces together — app, driver, transport, lifespan — and
-holds no protocol logic of its own.
+Rule: the clients wire pieces together — app, driver or caller's loop,
+transport, lifespan — and hold no protocol logic of their own. What the two
+share is in ``_Setup``; each keeps only its outermost calls.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ import httpx2
 from httpx2._types import CookieTypes, HeaderTypes, TimeoutTypes
 
 from ._app import as_asgi3
+from ._backends import Backend, current_backend
 from ._driver import Driver, create_driver, run
 from ._lifespan import Lifespan, LifespanMode
+from ._ops import Op, drive_async
 from ._portal import DriverPortal
 from ._protocol._scope import ScopeConfig
-from ._transport import SyncTransport
+from ._transport import AsyncTransport, SyncTransport
 
 T = TypeVar("T")
 _LIFESPAN_MODES = ("auto", "on", "off")
@@ -43,7 +46,44 @@ def _check_lifespan(lifespan: object) -> LifespanMode:
     return lifespan  # type: ignore[return-value]
 
 
-class TestClient(httpx2.Client):
+class _Setup:
+    """What both clients do the same way: check arguments, hold app, state and lifespan."""
+
+    app: Any
+    app_state: dict[str, Any]
+    _lifespan: Lifespan | None
+    _lifespan_mode: LifespanMode
+    timeout: httpx2.Timeout
+
+    def _setup(
+        self,
+        app: Any,
+        root_path: str,
+        client: tuple[str, int],
+        lifespan: object,
+        http_version: str,
+    ) -> ScopeConfig:
+        self.app = as_asgi3(app)
+        self._lifespan_mode = _check_lifespan(lifespan)
+        self._lifespan = None
+        self.app_state = {}
+        return ScopeConfig(root_path, client, http_version, self.app_state)
+
+    def _new_lifespan(self, closed: bool, backend: Callable[[], Backend]) -> Lifespan:
+        if closed:
+            msg = "Cannot open a client instance that has been closed."
+            raise RuntimeError(msg)
+        if self._lifespan is not None:
+            msg = "this client is already inside a 'with' block"
+            raise RuntimeError(msg)
+        return Lifespan(self.app, self.app_state, backend(), self._lifespan_mode)
+
+
+def _lifespan_timeout(exc: TimeoutError) -> httpx2.ReadTimeout:
+    return httpx2.ReadTimeout(str(exc))
+
+
+class TestClient(_Setup, httpx2.Client):
     """A sync HTTP client that calls an ASGI app in-process, on one event loop.
 
     A drop-in for ``starlette.testclient.TestClient``: same constructor, plus
@@ -98,12 +138,8 @@ class TestClient(httpx2.Client):
         timeout: TimeoutTypes = 30.0,
         http_version: str = "1.1",
     ) -> None:
-        self.app = as_asgi3(app)
-        self._lifespan_mode = _check_lifespan(lifespan)
-        self.app_state: dict[str, Any] = {}
+        config = self._setup(app, root_path, client, lifespan, http_version)
         self._driver: Driver = create_driver(backend, backend_options)
-        self._lifespan: Lifespan | None = None
-        config = ScopeConfig(root_path, client, http_version, self.app_state)
         transport = SyncTransport(self.app, self._driver, config, raise_server_exceptions)
         super().__init__(
             base_url=base_url,
@@ -141,23 +177,13 @@ class TestClient(httpx2.Client):
         return run(self._driver, func, *args)
 
     def __enter__(self) -> Self:
-        if self.is_closed:
-            msg = "Cannot open a client instance that has been closed."
-            raise RuntimeError(msg)
-        if self._lifespan is not None:
-            msg = "this client is already inside a 'with' block"
-            raise RuntimeError(msg)
-        if self._lifespan_mode != "off":
-            lifespan = Lifespan(self.app, self.app_state, self._driver.backend, self._lifespan_mode)
-            try:
-                self._drive_lifespan(lifespan.startup(self.timeout.read))
-            except BaseException:
-                self._driver.close(final=False)
-                raise
-            self._lifespan = lifespan
-        else:
-            self._lifespan = Lifespan(self.app, self.app_state, self._driver.backend, "off")
-            self._lifespan.supported = False
+        lifespan = self._new_lifespan(self.is_closed, lambda: self._driver.backend)
+        try:
+            self._drive_lifespan(lifespan.startup(self.timeout.read))
+        except BaseException:
+            self._driver.close(final=False)
+            raise
+        self._lifespan = lifespan
         return self
 
     def __exit__(
@@ -173,14 +199,108 @@ class TestClient(httpx2.Client):
         finally:
             self._driver.close(final=False)
 
-    def _drive_lifespan(self, op: Any) -> None:
+    def _drive_lifespan(self, op: Op[None]) -> None:
         try:
             self._driver.drive(op)
         except TimeoutError as exc:
-            raise httpx2.ReadTimeout(str(exc)) from None
+            raise _lifespan_timeout(exc) from None
 
     def close(self) -> None:
         """Close the client: cancel anything the app left running and release its loop."""
         super().close()
         self._lifespan = None
         self._driver.close()
+
+
+class AsyncTestClient(_Setup, httpx2.AsyncClient):
+    """An async HTTP client that calls an ASGI app in-process, on the caller's event loop.
+
+    The app runs on the loop of the test that awaits the client (asyncio,
+    uvloop or trio), so app, fixtures and test share one loop and no thread is
+    started. ``async with client:`` runs the app's lifespan. Same arguments as
+    ``TestClient`` except ``backend`` and ``backend_options``.
+
+    Example:
+        >>> async def test_home() -> None:  # doctest: +SKIP
+        ...     async with AsyncTestClient(app) as client:
+        ...         assert (await client.get("/")).status_code == 200
+    """
+
+    __test__ = False
+
+    def __init__(
+        self,
+        app: Any,
+        base_url: str = "http://testserver",
+        raise_server_exceptions: bool = True,
+        root_path: str = "",
+        cookies: CookieTypes | None = None,
+        headers: HeaderTypes | None = None,
+        follow_redirects: bool = True,
+        client: tuple[str, int] = ("testclient", 50000),
+        *,
+        lifespan: LifespanMode = "auto",
+        timeout: TimeoutTypes = 30.0,
+        http_version: str = "1.1",
+    ) -> None:
+        config = self._setup(app, root_path, client, lifespan, http_version)
+        self._bound: Backend | None = None  # the loop the lifespan runs on
+        self._last: Backend | None = None
+        transport = AsyncTransport(self.app, self._backend, config, raise_server_exceptions)
+        super().__init__(
+            base_url=base_url,
+            headers=_headers(headers),
+            cookies=cookies,
+            follow_redirects=follow_redirects,
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def _backend(self) -> Backend:
+        """The caller's loop; inside ``async with``, it must be the lifespan's."""
+        bound = self._bound
+        if bound is not None:
+            if not bound.is_current():
+                msg = (
+                    "this AsyncTestClient's lifespan runs on another event loop than the "
+                    "caller's; use the client on the loop that entered 'async with client' "
+                    "(e.g. create it in the test, or in a fixture on the same loop)"
+                )
+                raise RuntimeError(msg)
+            return bound
+        last = self._last
+        if last is None or not last.is_current():
+            self._last = last = current_backend()
+        return last
+
+    async def __aenter__(self) -> Self:
+        lifespan = self._new_lifespan(self.is_closed, self._backend)
+        backend = self._backend()
+        await self._drive_lifespan(backend, lifespan.startup(self.timeout.read))
+        self._lifespan, self._bound = lifespan, backend
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: TracebackType | None = None,
+    ) -> None:
+        lifespan = self._lifespan
+        if lifespan is None:
+            return
+        backend = self._backend()
+        self._lifespan, self._bound = None, None
+        await self._drive_lifespan(backend, lifespan.shutdown(self.timeout.read))
+
+    @staticmethod
+    async def _drive_lifespan(backend: Backend, op: Op[None]) -> None:
+        try:
+            await drive_async(op, backend)
+        except TimeoutError as exc:
+            raise _lifespan_timeout(exc) from None
+
+    async def aclose(self) -> None:
+        """Close the client (lifespan shutdown is left to ``async with``)."""
+        await super().aclose()
+        self._lifespan, self._bound = None, None

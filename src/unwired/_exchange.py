@@ -274,10 +274,19 @@ class HTTPExchange:
                 yield from self._give_up(exc, "the app to return after its response", timeout)
 
     def _give_up(self, exc: BaseException, what: str, timeout: float | None) -> Op[None]:
-        """End the app after the test's wait failed, then raise why."""
+        """End the app after the test's wait failed, then raise why.
+
+        After a timeout the app gets its disconnect and grace period; after an
+        interruption (the test task cancelled, Ctrl-C) waiting is no longer
+        possible, so the app is cancelled at once.
+        """
         if isinstance(exc, TimeoutError):
             exc = self._timeout(what, timeout)
-        yield from self._abandon()
+            yield from self._abandon()
+        else:
+            self._cycle.disconnect()
+            self._wake_app()
+            self._cancel_app()
         raise exc
 
     def _abandon(self) -> Op[None]:
@@ -291,10 +300,16 @@ class HTTPExchange:
             except TimeoutError:
                 if self._cancelled:
                     raise self._timeout(_CANCEL_IGNORED, grace) from None
-                self._cancelled = True
-                assert self._task is not None
-                self._task.cancel()
+                self._cancel_app()
                 grace = 5.0
+            except BaseException:
+                self._cancel_app()
+                raise
+
+    def _cancel_app(self) -> None:
+        if self._task is not None and not self.app_done:
+            self._cancelled = True
+            self._task.cancel()
 
     def _timeout(self, what: str, timeout: float | None) -> TimeoutError:
         where = where_suspended(self._task) if self._task is not None else ""

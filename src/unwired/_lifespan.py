@@ -101,6 +101,9 @@ class Lifespan:
             ASGIProtocolError: the app answered out of turn.
             TimeoutError: no answer within ``timeout``.
         """
+        if self._mode == "off":
+            self.supported = False
+            return
         self._request("startup")
         self._task = self._backend.spawn(self._run, name="unwired lifespan")
         yield from self._answer("startup", timeout)

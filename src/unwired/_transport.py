@@ -7,18 +7,21 @@ decides nothing about the protocol.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, TypeVar
 
 import httpx2
 
+from ._backends import Backend
 from ._driver import Driver
 from ._exchange import HTTPExchange, RequestBody
 from ._lifespan import unwrap
-from ._ops import Op
+from ._ops import Op, drive_async
 from ._protocol._http import ResponseStart
 from ._protocol._scope import ScopeConfig, Target, http_scope
 from ._types import ASGIApp
+
+T = TypeVar("T")
 
 
 def read_timeout(request: httpx2.Request) -> float | None:
@@ -65,13 +68,19 @@ def build_response(
     return response
 
 
-class _Outcome:
-    """Shared by both streams: raising the app's failure once, as the test should see it."""
+class _Reply:
+    """One request's way back to the test, shared by the sync and async transports.
+
+    It turns the exchange's events into an ``httpx2.Response``, timeouts into
+    ``httpx2.ReadTimeout``, and raises the app's failure once, where the test
+    should see it.
+    """
 
     def __init__(self, exchange: HTTPExchange, request: httpx2.Request, raise_app: bool) -> None:
         self.exchange = exchange
         self.request = request
         self.raise_app = raise_app
+        self.timeout = read_timeout(request)
         self.reported = False
 
     def check(self) -> None:
@@ -82,34 +91,69 @@ class _Outcome:
         if failure is not None and self.raise_app:
             raise unwrap(failure)
 
-    def timeout(self, exc: TimeoutError) -> httpx2.ReadTimeout:
-        return httpx2.ReadTimeout(str(exc), request=self.request)
+    def drive(self, driver: Driver, op: Op[T]) -> T:
+        try:
+            return driver.drive(op)
+        except TimeoutError as exc:
+            raise httpx2.ReadTimeout(str(exc), request=self.request) from None
+
+    async def adrive(self, backend: Backend, op: Op[T]) -> T:
+        try:
+            return await drive_async(op, backend)
+        except TimeoutError as exc:
+            raise httpx2.ReadTimeout(str(exc), request=self.request) from None
+
+    def respond(self, start: ResponseStart | None, stream: Callable[[], Any]) -> httpx2.Response:
+        """The response once the app has started it (``None``: it ended first)."""
+        if start is None:
+            self.check()
+            return httpx2.Response(500, request=self.request)
+        body = self.exchange.drain()
+        if body is not None:  # the usual case: the app has finished already
+            self.check()
+            return build_response(self.request, self.exchange, start, httpx2.ByteStream(body))
+        return build_response(self.request, self.exchange, start, stream())
 
 
 class SyncResponseStream(httpx2.SyncByteStream):
-    def __init__(self, outcome: _Outcome, driver: Driver, timeout: float | None) -> None:
-        self._outcome = outcome
+    def __init__(self, reply: _Reply, driver: Driver) -> None:
+        self._reply = reply
         self._driver = driver
-        self._timeout = timeout
         self._closed = False
 
-    def _drive(self, op: Op[Any]) -> Any:
-        try:
-            return self._driver.drive(op)
-        except TimeoutError as exc:
-            raise self._outcome.timeout(exc) from None
-
     def __iter__(self) -> Iterator[bytes]:
-        exchange = self._outcome.exchange
-        while (chunk := self._drive(exchange.next_chunk(self._timeout))) is not None:
+        reply, exchange = self._reply, self._reply.exchange
+        while (chunk := reply.drive(self._driver, exchange.next_chunk(reply.timeout))) is not None:
             yield chunk
-        self._outcome.check()
+        reply.check()
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self._drive(self._outcome.exchange.finish(self._timeout))
-            self._outcome.check()
+            reply = self._reply
+            reply.drive(self._driver, reply.exchange.finish(reply.timeout))
+            reply.check()
+
+
+class AsyncResponseStream(httpx2.AsyncByteStream):
+    def __init__(self, reply: _Reply, backend: Backend) -> None:
+        self._reply = reply
+        self._backend = backend
+        self._closed = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        reply, exchange, backend = self._reply, self._reply.exchange, self._backend
+        timeout = reply.timeout
+        while (chunk := await reply.adrive(backend, exchange.next_chunk(timeout))) is not None:
+            yield chunk
+        reply.check()
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            reply = self._reply
+            await reply.adrive(self._backend, reply.exchange.finish(reply.timeout))
+            reply.check()
 
 
 class SyncTransport(httpx2.BaseTransport):
@@ -124,19 +168,31 @@ class SyncTransport(httpx2.BaseTransport):
         self.raise_server_exceptions = raise_server_exceptions
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        exchange = new_exchange(self.app, request, self.config, self.driver.backend, sync=True)
-        outcome = _Outcome(exchange, request, self.raise_server_exceptions)
-        timeout = read_timeout(request)
-        try:
-            start = self.driver.drive(exchange.open(timeout))
-        except TimeoutError as exc:
-            raise outcome.timeout(exc) from None
-        if start is None:
-            outcome.check()
-            return httpx2.Response(500, request=request)
-        body = exchange.drain()
-        if body is not None:  # the usual case: the app has finished already
-            outcome.check()
-            return build_response(request, exchange, start, httpx2.ByteStream(body))
-        stream = SyncResponseStream(outcome, self.driver, timeout)
-        return build_response(request, exchange, start, stream)
+        driver = self.driver
+        exchange = new_exchange(self.app, request, self.config, driver.backend, sync=True)
+        reply = _Reply(exchange, request, self.raise_server_exceptions)
+        start = reply.drive(driver, exchange.open(reply.timeout))
+        return reply.respond(start, lambda: SyncResponseStream(reply, driver))
+
+
+class AsyncTransport(httpx2.AsyncBaseTransport):
+    """Sends each request straight into the app, on the caller's own loop."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        backend: Callable[[], Backend],
+        config: ScopeConfig,
+        raise_server_exceptions: bool,
+    ) -> None:
+        self.app = app
+        self.backend = backend
+        self.config = config
+        self.raise_server_exceptions = raise_server_exceptions
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        backend = self.backend()
+        exchange = new_exchange(self.app, request, self.config, backend, sync=False)
+        reply = _Reply(exchange, request, self.raise_server_exceptions)
+        start = await reply.adrive(backend, exchange.open(reply.timeout))
+        return reply.respond(start, lambda: AsyncResponseStream(reply, backend))
