@@ -187,12 +187,14 @@ def test_a_request_on_a_closed_client_is_the_httpx2_error() -> None:
         client.get("/")
 
 
-def test_garbage_collection_closes_the_loop_without_warnings() -> None:
+def test_a_garbage_collected_client_is_closed_by_the_next_one_without_warnings() -> None:
     app = LoopSpy()
     client = TestClient(app)
     client.get("/")
     del client
     gc.collect()
+    assert not app.loops[0].is_closed()  # never closed inside the garbage collector
+    TestClient(app).close()
     assert app.loops[0].is_closed()
 
 

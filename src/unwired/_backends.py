@@ -92,23 +92,23 @@ class AsyncioBackend:
             TimeoutError: ``timeout`` passed first.
         """
         loop = self.loop
-        self.stop_on = waiter
-        try:
-            loop.stop()
-            loop.run_forever()  # one pass over what is ready: most requests end here
-            if not waiter.done():
-                self._run_armed(waiter, timeout)
-        finally:
-            self.stop_on = None
+        loop.stop()
+        loop.run_forever()  # one pass over what is ready: most requests end here
+        if not waiter.done():
+            self._run_armed(waiter, timeout)
         waiter.result()
 
     def _run_armed(self, waiter: asyncio.Future[None], timeout: float | None) -> None:
+        # Only here may wake() stop the loop: uvloop queues a stop as a callback,
+        # and one left over from the first pass would end a later run at once.
         loop = self.loop
         timer = None if timeout is None else loop.call_later(timeout, self._expire, waiter)
+        self.stop_on = waiter
         try:
             while not waiter.done():
                 loop.run_forever()
         finally:
+            self.stop_on = None
             if timer is not None:
                 timer.cancel()
 

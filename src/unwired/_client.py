@@ -7,23 +7,25 @@ share is in ``_Setup``; each keeps only its outermost calls.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import weakref
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar, cast
 
 import httpx2
+from httpx2 import URL
 from httpx2._types import CookieTypes, HeaderTypes, TimeoutTypes
 
 from ._app import as_asgi3
 from ._backends import Backend, current_backend
-from ._driver import Driver, create_driver, run
+from ._driver import Driver, abandon, close_abandoned, create_driver, run
 from ._lifespan import Lifespan, LifespanMode
 from ._ops import Op, drive_async
 from ._portal import DriverPortal
 from ._protocol._scope import ScopeConfig
-from ._transport import AsyncTransport, SyncTransport
+from ._transport import AsyncTransport, SyncTransport, raise_deferred
 
 T = TypeVar("T")
 _LIFESPAN_MODES = ("auto", "on", "off")
@@ -138,6 +140,7 @@ class TestClient(_Setup, httpx2.Client):
         timeout: TimeoutTypes = 30.0,
         http_version: str = "1.1",
     ) -> None:
+        close_abandoned()
         config = self._setup(app, root_path, client, lifespan, http_version)
         self._driver: Driver = create_driver(backend, backend_options)
         transport = SyncTransport(self.app, self._driver, config, raise_server_exceptions)
@@ -149,7 +152,8 @@ class TestClient(_Setup, httpx2.Client):
             timeout=timeout,
             transport=transport,
         )
-        self._finalizer = weakref.finalize(self, self._driver.close)
+        finalizer = weakref.finalize(self, abandon, self._driver)
+        finalizer.atexit = False  # the driver's own exit hook closes it then
 
     @property
     def portal(self) -> Any:
@@ -175,6 +179,13 @@ class TestClient(_Setup, httpx2.Client):
             msg = f"client.run() takes a coroutine or an async function, not {func!r:.60}"
             raise TypeError(msg)
         return run(self._driver, func, *args)
+
+    @contextlib.contextmanager
+    def stream(self, method: str, url: URL | str, **kwargs: Any) -> Iterator[httpx2.Response]:
+        """``httpx2.Client.stream``; an app failure after an early close is raised on exit."""
+        with super().stream(method, url, **kwargs) as response:
+            yield response
+        raise_deferred(response)
 
     def __enter__(self) -> Self:
         lifespan = self._new_lifespan(self.is_closed, lambda: self._driver.backend)
@@ -210,6 +221,7 @@ class TestClient(_Setup, httpx2.Client):
         super().close()
         self._lifespan = None
         self._driver.close()
+        close_abandoned()
 
 
 class AsyncTestClient(_Setup, httpx2.AsyncClient):
@@ -272,6 +284,15 @@ class AsyncTestClient(_Setup, httpx2.AsyncClient):
         if last is None or not last.is_current():
             self._last = last = current_backend()
         return last
+
+    @contextlib.asynccontextmanager
+    async def stream(
+        self, method: str, url: URL | str, **kwargs: Any
+    ) -> AsyncIterator[httpx2.Response]:
+        """``httpx2.AsyncClient.stream``; an app failure after an early close is raised on exit."""
+        async with super().stream(method, url, **kwargs) as response:
+            yield response
+        raise_deferred(response)
 
     async def __aenter__(self) -> Self:
         lifespan = self._new_lifespan(self.is_closed, self._backend)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import queue
 import threading
 import weakref
 from collections.abc import Awaitable, Callable
@@ -249,7 +250,32 @@ def _shutdown(loop: asyncio.AbstractEventLoop) -> None:
 _LIVE: weakref.WeakSet[AsyncioDriver | PortalDriver] = weakref.WeakSet()
 
 
+#: Drivers of clients the garbage collector freed. A finalizer may run in any
+#: thread at any point — inside another client's loop, inside a compile() —
+#: where running a loop or joining a thread deadlocks or corrupts state, so
+#: it only queues the driver (SimpleQueue.put is safe there); the next client
+#: created or closed, or the exit hook, closes it.
+_ABANDONED: queue.SimpleQueue[Driver] = queue.SimpleQueue()
+
+
+def abandon(driver: Driver) -> None:
+    """Finalizer of a client: have its driver closed at the next safe point."""
+    _ABANDONED.put(driver)
+
+
+def close_abandoned() -> None:
+    """Close the drivers of garbage-collected clients (call only from plain sync code)."""
+    while True:
+        try:
+            driver = _ABANDONED.get_nowait()
+        except queue.Empty:
+            return
+        with contextlib.suppress(Exception):
+            driver.close()
+
+
 def _close_live_drivers() -> None:
+    close_abandoned()
     for driver in list(_LIVE):
         with contextlib.suppress(Exception):
             driver.close()

@@ -321,12 +321,17 @@ class HTTPExchange:
 
 
 def _caused_by_disconnect(exc: BaseException | None) -> bool:
+    """Did ``exc`` come from our ``ClientDisconnected`` (raised into the app's ``send``)?
+
+    A group counts if any member did: when a disconnect breaks one task of a
+    task group, its siblings fail in their own ways (a broken stream, say).
+    """
     seen = 0
     while exc is not None and seen < 20:
         if isinstance(exc, ClientDisconnected):
             return True
         if isinstance(exc, BaseExceptionGroup):
-            return all(_caused_by_disconnect(e) for e in exc.exceptions)
+            return any(_caused_by_disconnect(e) for e in exc.exceptions)
         exc = exc.__cause__ or exc.__context__
         seen += 1
     return False

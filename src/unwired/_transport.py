@@ -7,6 +7,7 @@ decides nothing about the protocol.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, TypeVar
 
@@ -82,6 +83,7 @@ class _Reply:
         self.raise_app = raise_app
         self.timeout = read_timeout(request)
         self.reported = False
+        self.iterating = False  # a body iterator is under way
 
     def check(self) -> None:
         if self.reported or not self.exchange.app_done:
@@ -90,6 +92,21 @@ class _Reply:
         failure = self.exchange.failure()
         if failure is not None and self.raise_app:
             raise unwrap(failure)
+
+    def check_on_close(self, response: httpx2.Response) -> None:
+        """``check()`` for a stream being closed, which may be no place to raise.
+
+        httpx2 closes the response from its body iterator's ``finally``; when a
+        test stops reading early, that runs as the garbage collector drops the
+        iterator, where an exception is lost. Then the failure waits, and the
+        client's ``stream()`` block raises it on exit (``raise_deferred``).
+        """
+        try:
+            self.check()
+        except BaseException as exc:
+            if not self.iterating:
+                raise
+            _DEFERRED[response] = exc
 
     def drive(self, driver: Driver, op: Op[T]) -> T:
         try:
@@ -103,7 +120,9 @@ class _Reply:
         except TimeoutError as exc:
             raise httpx2.ReadTimeout(str(exc), request=self.request) from None
 
-    def respond(self, start: ResponseStart | None, stream: Callable[[], Any]) -> httpx2.Response:
+    def respond(
+        self, start: ResponseStart | None, stream: Callable[[], _ReplyStream]
+    ) -> httpx2.Response:
         """The response once the app has started it (``None``: it ended first)."""
         if start is None:
             self.check()
@@ -112,19 +131,42 @@ class _Reply:
         if body is not None:  # the usual case: the app has finished already
             self.check()
             return build_response(self.request, self.exchange, start, httpx2.ByteStream(body))
-        return build_response(self.request, self.exchange, start, stream())
+        body_stream = stream()
+        response = build_response(self.request, self.exchange, start, body_stream)
+        body_stream.response = response
+        return response
 
 
-class SyncResponseStream(httpx2.SyncByteStream):
-    def __init__(self, reply: _Reply, driver: Driver) -> None:
+#: Failures held back by ``_Reply.check_on_close``, until ``raise_deferred``.
+_DEFERRED: weakref.WeakKeyDictionary[httpx2.Response, BaseException] = weakref.WeakKeyDictionary()
+
+
+def raise_deferred(response: httpx2.Response) -> None:
+    """Raise the app's failure held back when this response was closed early."""
+    failure = _DEFERRED.pop(response, None)
+    if failure is not None:
+        raise failure
+
+
+class _ReplyStream:
+    response: httpx2.Response | None = None
+
+    def __init__(self, reply: _Reply) -> None:
         self._reply = reply
-        self._driver = driver
         self._closed = False
+
+
+class SyncResponseStream(_ReplyStream, httpx2.SyncByteStream):
+    def __init__(self, reply: _Reply, driver: Driver) -> None:
+        super().__init__(reply)
+        self._driver = driver
 
     def __iter__(self) -> Iterator[bytes]:
         reply, exchange = self._reply, self._reply.exchange
+        reply.iterating = True
         while (chunk := reply.drive(self._driver, exchange.next_chunk(reply.timeout))) is not None:
             yield chunk
+        reply.iterating = False
         reply.check()
 
     def close(self) -> None:
@@ -132,20 +174,22 @@ class SyncResponseStream(httpx2.SyncByteStream):
             self._closed = True
             reply = self._reply
             reply.drive(self._driver, reply.exchange.finish(reply.timeout))
-            reply.check()
+            assert self.response is not None
+            reply.check_on_close(self.response)
 
 
-class AsyncResponseStream(httpx2.AsyncByteStream):
+class AsyncResponseStream(_ReplyStream, httpx2.AsyncByteStream):
     def __init__(self, reply: _Reply, backend: Backend) -> None:
-        self._reply = reply
+        super().__init__(reply)
         self._backend = backend
-        self._closed = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         reply, exchange, backend = self._reply, self._reply.exchange, self._backend
         timeout = reply.timeout
+        reply.iterating = True
         while (chunk := await reply.adrive(backend, exchange.next_chunk(timeout))) is not None:
             yield chunk
+        reply.iterating = False
         reply.check()
 
     async def aclose(self) -> None:
@@ -153,7 +197,8 @@ class AsyncResponseStream(httpx2.AsyncByteStream):
             self._closed = True
             reply = self._reply
             await reply.adrive(self._backend, reply.exchange.finish(reply.timeout))
-            reply.check()
+            assert self.response is not None
+            reply.check_on_close(self.response)
 
 
 class SyncTransport(httpx2.BaseTransport):
