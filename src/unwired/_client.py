@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar, cast
 
@@ -25,7 +25,14 @@ from ._lifespan import Lifespan, LifespanMode
 from ._ops import Op, drive_async
 from ._portal import DriverPortal
 from ._protocol._scope import ScopeConfig
-from ._transport import AsyncTransport, SyncTransport, raise_deferred
+from ._transport import (
+    AsyncTransport,
+    SyncTransport,
+    new_websocket_exchange,
+    raise_deferred,
+    read_timeout,
+)
+from ._websocket import AsyncWebSocketSession, WebSocketSession
 
 T = TypeVar("T")
 _LIFESPAN_MODES = ("auto", "on", "off")
@@ -53,6 +60,7 @@ class _Setup:
 
     app: Any
     app_state: dict[str, Any]
+    _config: ScopeConfig
     _lifespan: Lifespan | None
     _lifespan_mode: LifespanMode
     timeout: httpx2.Timeout
@@ -69,7 +77,25 @@ class _Setup:
         self._lifespan_mode = _check_lifespan(lifespan)
         self._lifespan = None
         self.app_state = {}
-        return ScopeConfig(root_path, client, http_version, self.app_state)
+        self._config = ScopeConfig(root_path, client, http_version, self.app_state)
+        return self._config
+
+    def _handshake(
+        self, url: URL | str, subprotocols: Sequence[str] | None, kwargs: dict[str, Any]
+    ) -> tuple[httpx2.Request, list[str]]:
+        """The opening request of a WebSocket session, built like any httpx2 request."""
+        headers = httpx2.Headers(kwargs.pop("headers", None))
+        for name, value in _WEBSOCKET_HEADERS:
+            headers.setdefault(name, value)
+        protocols = list(subprotocols or ())
+        if protocols:
+            headers.setdefault("sec-websocket-protocol", ", ".join(protocols))
+        auth = kwargs.pop("auth", httpx2.USE_CLIENT_DEFAULT)
+        request: httpx2.Request = self.build_request(  # type: ignore[attr-defined]
+            "GET", url, headers=headers, **kwargs
+        )
+        request_auth = self._build_request_auth(request, auth)  # type: ignore[attr-defined]
+        return next(request_auth.sync_auth_flow(request)), protocols
 
     def _new_lifespan(self, closed: bool, backend: Callable[[], Backend]) -> Lifespan:
         if closed:
@@ -79,6 +105,14 @@ class _Setup:
             msg = "this client is already inside a 'with' block"
             raise RuntimeError(msg)
         return Lifespan(self.app, self.app_state, backend(), self._lifespan_mode)
+
+
+_WEBSOCKET_HEADERS = (
+    ("connection", "upgrade"),
+    ("upgrade", "websocket"),
+    ("sec-websocket-key", "testserver=="),
+    ("sec-websocket-version", "13"),
+)
 
 
 def _lifespan_timeout(exc: TimeoutError) -> httpx2.ReadTimeout:
@@ -179,6 +213,28 @@ class TestClient(_Setup, httpx2.Client):
             msg = f"client.run() takes a coroutine or an async function, not {func!r:.60}"
             raise TypeError(msg)
         return run(self._driver, func, *args)
+
+    def websocket_connect(
+        self, url: URL | str, subprotocols: Sequence[str] | None = None, **kwargs: Any
+    ) -> WebSocketSession:
+        """Open a WebSocket session with the app; use it as a context manager.
+
+        Args:
+            url: the path (or URL) to connect to, joined with ``base_url``.
+            subprotocols: offered in ``sec-websocket-protocol`` and the scope.
+            **kwargs: ``headers``, ``cookies``, ``auth``, ``params``, ``timeout``,
+                as for any request.
+
+        Example:
+            >>> with client.websocket_connect("/ws") as ws:  # doctest: +SKIP
+            ...     ws.send_text("hi")
+            ...     assert ws.receive_text() == "hi"
+        """
+        request, protocols = self._handshake(url, subprotocols, kwargs)
+        exchange = new_websocket_exchange(
+            self.app, request, protocols, self._config, self._driver.backend
+        )
+        return WebSocketSession(exchange, self._driver, read_timeout(request))
 
     @contextlib.contextmanager
     def stream(self, method: str, url: URL | str, **kwargs: Any) -> Iterator[httpx2.Response]:
@@ -284,6 +340,21 @@ class AsyncTestClient(_Setup, httpx2.AsyncClient):
         if last is None or not last.is_current():
             self._last = last = current_backend()
         return last
+
+    def websocket_connect(
+        self, url: URL | str, subprotocols: Sequence[str] | None = None, **kwargs: Any
+    ) -> AsyncWebSocketSession:
+        """Open a WebSocket session with the app; use it as an async context manager.
+
+        Example:
+            >>> async with client.websocket_connect("/ws") as ws:  # doctest: +SKIP
+            ...     await ws.send_text("hi")
+            ...     assert await ws.receive_text() == "hi"
+        """
+        request, protocols = self._handshake(url, subprotocols, kwargs)
+        backend = self._backend()
+        exchange = new_websocket_exchange(self.app, request, protocols, self._config, backend)
+        return AsyncWebSocketSession(exchange, backend, read_timeout(request))
 
     @contextlib.asynccontextmanager
     async def stream(

@@ -7,6 +7,8 @@ Who is at fault decides the class::
     └── LifespanFailed            the app reported that startup or shutdown failed
     OSError
     └── ClientDisconnected        raised *inside the app*: it sent after the test went away
+    WebSocketDisconnect           the app closed the WebSocket (or refused it)
+    └── WebSocketDenialResponse   ... with an HTTP response (also an httpx2.Response)
 
 Timeouts are the httpx2 timeout exceptions (``httpx2.ReadTimeout`` …), so that
 code written against httpx2 keeps working. An exception raised by the app itself
@@ -14,6 +16,10 @@ is re-raised unchanged, with its own traceback.
 """
 
 from __future__ import annotations
+
+import functools
+import importlib
+from typing import TYPE_CHECKING
 
 
 class UnwiredError(Exception):
@@ -56,3 +62,85 @@ class ClientDisconnected(OSError):
     The ASGI spec (HTTP 2.4) asks servers to raise an ``OSError`` here; apps
     normally let it end the request. The test never sees it re-raised.
     """
+
+
+# -- WebSocket closes ---------------------------------------------------------------
+#
+# ``WebSocketDisconnect`` and ``WebSocketDenialResponse`` subclass Starlette's
+# classes of the same names when Starlette is installed, so suites written
+# for Starlette's TestClient keep catching them; unwired does not depend on
+# Starlette, so the classes are made on first use (``unwired.__getattr__``).
+
+
+def _starlette_class(module: str, name: str) -> type[Exception] | None:
+    try:
+        found = getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
+    return found if isinstance(found, type) and issubclass(found, Exception) else None
+
+
+@functools.cache
+def websocket_disconnect_type() -> type[WebSocketDisconnect]:
+    base = _starlette_class("starlette.websockets", "WebSocketDisconnect") or Exception
+
+    class WebSocketDisconnect(base):  # type: ignore[valid-type,misc]
+        """The WebSocket was closed: by the app, or by refusing it before accepting.
+
+        Attributes:
+            code: the close code (1000 unless the app gave one).
+            reason: the close reason, possibly empty.
+        """
+
+        def __init__(self, code: int = 1000, reason: str | None = None) -> None:
+            detail = f": {reason}" if reason else ""
+            Exception.__init__(self, f"the WebSocket was closed with code {code}{detail}")
+            self.code = code
+            self.reason = reason or ""
+
+    WebSocketDisconnect.__module__ = "unwired"
+    WebSocketDisconnect.__qualname__ = "WebSocketDisconnect"
+    return WebSocketDisconnect
+
+
+@functools.cache
+def websocket_denial_type() -> type[WebSocketDenialResponse]:
+    import httpx2
+
+    disconnect = websocket_disconnect_type()
+    base = _starlette_class("starlette.testclient", "WebSocketDenialResponse")
+    bases = (base, disconnect) if base is not None else (httpx2.Response, disconnect)
+
+    class WebSocketDenialResponse(*bases):  # type: ignore[misc]
+        """The app refused the WebSocket with an HTTP response; this *is* that response.
+
+        It is an ``httpx2.Response`` (``status_code``, ``headers``, ``content``)
+        and a ``WebSocketDisconnect``.
+        """
+
+        def __init__(self, status_code: int, headers: list[tuple[bytes, bytes]], body: bytes):
+            httpx2.Response.__init__(self, status_code, headers=headers, content=body)
+            Exception.__init__(
+                self, f"the app refused the WebSocket with an HTTP {status_code} response"
+            )
+            self.code = 1000
+            self.reason = ""
+
+    WebSocketDenialResponse.__module__ = "unwired"
+    WebSocketDenialResponse.__qualname__ = "WebSocketDenialResponse"
+    return WebSocketDenialResponse
+
+
+if TYPE_CHECKING:
+    import httpx2
+
+    class WebSocketDisconnect(Exception):
+        code: int
+        reason: str
+
+        def __init__(self, code: int = 1000, reason: str | None = None) -> None: ...
+
+    class WebSocketDenialResponse(httpx2.Response, WebSocketDisconnect):  # type: ignore[misc]
+        def __init__(
+            self, status_code: int, headers: list[tuple[bytes, bytes]], body: bytes
+        ) -> None: ...

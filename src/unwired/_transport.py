@@ -19,8 +19,9 @@ from ._exchange import HTTPExchange, RequestBody
 from ._lifespan import unwrap
 from ._ops import Op, drive_async
 from ._protocol._http import ResponseStart
-from ._protocol._scope import ScopeConfig, Target, http_scope
+from ._protocol._scope import ScopeConfig, Target, http_scope, websocket_scope
 from ._types import ASGIApp
+from ._ws_exchange import WebSocketExchange
 
 T = TypeVar("T")
 
@@ -44,6 +45,24 @@ def new_exchange(
         body = iter(stream) if sync or isinstance(stream, httpx2.SyncByteStream) else aiter(stream)
     scope = http_scope(request.method, target, headers, config)
     return HTTPExchange(app, scope, body, backend)
+
+
+_WS_SCHEMES = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
+
+
+def new_websocket_exchange(
+    app: ASGIApp,
+    request: httpx2.Request,
+    subprotocols: list[str],
+    config: ScopeConfig,
+    backend: Backend,
+) -> WebSocketExchange:
+    """The session for a handshake request built by the client (URL, headers, cookies)."""
+    url = request.url
+    target = Target(_WS_SCHEMES.get(url.scheme, url.scheme), url.host, url.port, url.raw_path)
+    headers = [(name.lower(), value) for name, value in request.headers.raw]
+    scope = websocket_scope(target, headers, subprotocols, config)
+    return WebSocketExchange(app, scope, backend)
 
 
 def build_response(

@@ -1,0 +1,240 @@
+"""One WebSocket session on the client's loop: the app task and the test's operations.
+
+Rule: this module moves messages and wakes waiters; what each message means
+is ``WebSocketCycle``'s call. Like ``_exchange``, the test's side is a set of
+operations (see ``_ops``) shared by the sync and async sessions.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from ._backends import Backend, Signal, TaskHandle
+from ._diagnostics import where_suspended
+from ._exceptions import (
+    ASGIProtocolError,
+    ClientDisconnected,
+    websocket_denial_type,
+    websocket_disconnect_type,
+)
+from ._lifespan import unwrap
+from ._ops import Op
+from ._protocol._websocket import (
+    CONNECT_MESSAGE,
+    Accepted,
+    Closed,
+    Data,
+    DenialBody,
+    DenialStart,
+    Event,
+    WebSocketCycle,
+)
+from ._types import ASGIApp, Message, Scope
+
+#: How long the app may take to end after the test closed the session.
+EXIT_GRACE = 1.0
+
+
+class WebSocketExchange:
+    """An app task serving one WebSocket session, and what the test has seen of it."""
+
+    def __init__(self, app: ASGIApp, scope: Scope, backend: Backend) -> None:
+        self._app = app
+        self._scope = scope
+        self._backend = backend
+        self._cycle = WebSocketCycle()
+        self._inbox: deque[Message] = deque([CONNECT_MESSAGE])  # for the app's receive()
+        self._outbox: deque[Event] = deque()  # what the app sent, for the test
+        self._test_signal = Signal(backend)
+        self._app_signal = Signal(backend)
+        self._task: TaskHandle | None = None
+        self._cancelled = False
+        self.accepted: Accepted | None = None
+        self.app_done = False
+        self.app_error: BaseException | None = None
+        self.protocol_error: ASGIProtocolError | None = None
+
+    # -- the app's side -------------------------------------------------------
+
+    async def _run(self) -> None:
+        try:
+            await self._app(self._scope, self._receive, self._send)
+        except BaseException as exc:
+            if self._cancelled and self._backend.is_cancellation(exc):
+                raise
+            if isinstance(exc, ASGIProtocolError) and self.protocol_error is None:
+                self.protocol_error = exc
+            else:
+                self.app_error = exc
+        finally:
+            self.app_done = True
+            self._test_signal.notify()
+
+    async def _receive(self) -> Message:
+        while not self._inbox:
+            await self._app_signal.wait()
+        return self._inbox.popleft()
+
+    async def _send(self, message: Message) -> None:
+        try:
+            event = self._cycle.app_sent(message)
+        except ASGIProtocolError as exc:
+            self.protocol_error = self.protocol_error or exc
+            self._test_signal.notify()
+            raise
+        self._outbox.append(event)
+        self._test_signal.notify()
+
+    # -- the test's side ------------------------------------------------------
+
+    def failure(self) -> BaseException | None:
+        """What went wrong in the app, if the test should see it.
+
+        Once the test has closed the session, an app that fails *because* of
+        that (sending after the close, or letting a ``WebSocketDisconnect``
+        escape) has not failed.
+        """
+        if self.protocol_error is not None:
+            return self.protocol_error
+        exc = self.app_error
+        if exc is not None and self._cycle.disconnected and _closing_error(exc):
+            return None
+        return None if exc is None else unwrap(exc)
+
+    def _raise_failure(self) -> None:
+        failure = self.failure()
+        if failure is not None:
+            raise failure
+
+    def connect(self, timeout: float | None) -> Op[Accepted]:
+        """Start the app and wait until it accepts, refuses or fails.
+
+        Raises:
+            WebSocketDisconnect: the app closed before accepting.
+            WebSocketDenialResponse: the app refused with an HTTP response.
+            TimeoutError: no answer within ``timeout`` (the app is cancelled).
+        """
+        self._task = self._backend.spawn(self._run, name="unwired: websocket app")
+        while not self._outbox:
+            self._raise_failure()
+            if self.app_done:
+                raise websocket_disconnect_type()(1006, "the app returned without accepting")
+            try:
+                yield self._test_signal.waiter(), timeout
+            except BaseException as exc:
+                if isinstance(exc, TimeoutError):
+                    exc = self._timeout("the app to accept the connection", timeout)
+                self._cancel_app()
+                raise exc from None
+        event = self._outbox.popleft()
+        if type(event) is Accepted:
+            self.accepted = event
+            return event
+        if type(event) is Closed:
+            raise websocket_disconnect_type()(event.code, event.reason)
+        assert type(event) is DenialStart
+        body = yield from self._denial_body(timeout)
+        raise websocket_denial_type()(event.status, event.headers, body)
+
+    def _denial_body(self, timeout: float | None) -> Op[bytes]:
+        parts: list[bytes] = []
+        while True:
+            while not self._outbox:
+                self._raise_failure()
+                if self.app_done:
+                    return b"".join(parts)
+                try:
+                    yield self._test_signal.waiter(), timeout
+                except TimeoutError:
+                    self._cancel_app()
+                    msg = "the rest of the denial response"
+                    raise self._timeout(msg, timeout) from None
+            event = self._outbox.popleft()
+            assert type(event) is DenialBody
+            parts.append(event.body)
+            if not event.more_body:
+                return b"".join(parts)
+
+    def send(self, message: Message) -> Op[None]:
+        """Queue a message for the app's ``receive()``."""
+        self._raise_failure()
+        if message.get("type") == "websocket.disconnect":
+            self._cycle.disconnect()
+        self._inbox.append(message)
+        self._app_signal.notify()
+        return
+        yield
+
+    def receive(self, timeout: float | None) -> Op[Message]:
+        """The next message the app sent: ``websocket.send`` or ``websocket.close``.
+
+        Raises:
+            TimeoutError: nothing within ``timeout``; the session stays usable.
+        """
+        while not self._outbox:
+            self._raise_failure()
+            if self.app_done:
+                return {"type": "websocket.close", "code": 1000, "reason": ""}
+            try:
+                yield self._test_signal.waiter(), timeout
+            except TimeoutError:
+                msg = "a message from the app"
+                raise self._timeout(msg, timeout) from None
+            except BaseException:
+                self._cancel_app()
+                raise
+        event = self._outbox.popleft()
+        if type(event) is Data:
+            if event.text is not None:
+                return {"type": "websocket.send", "text": event.text}
+            return {"type": "websocket.send", "bytes": event.data}
+        assert type(event) is Closed
+        return {"type": "websocket.close", "code": event.code, "reason": event.reason}
+
+    def exit(self, timeout: float | None) -> Op[None]:
+        """Leave the session: close it if still open, let the app end, report its failure."""
+        if not self._cycle.disconnected and not self.app_done:
+            yield from self.send({"type": "websocket.disconnect", "code": 1000, "reason": ""})
+        grace = EXIT_GRACE if timeout is None else min(EXIT_GRACE, timeout)
+        while not self.app_done:
+            try:
+                yield self._test_signal.waiter(), grace
+            except TimeoutError:
+                if self._cancelled:
+                    msg = "the app to exit after cancellation"
+                    raise self._timeout(msg, grace) from None
+                self._cancel_app()
+                grace = 5.0
+            except BaseException:
+                self._cancel_app()
+                raise
+        self._raise_failure()
+
+    def _cancel_app(self) -> None:
+        if self._task is not None and not self.app_done:
+            self._cancelled = True
+            self._task.cancel()
+
+    def _timeout(self, what: str, timeout: float | None) -> TimeoutError:
+        where = where_suspended(self._task) if self._task is not None else ""
+        return TimeoutError(
+            f"websocket {self._scope['path']}: timed out after {timeout:g}s waiting for "
+            f"{what}.{where}"
+        )
+
+
+def _closing_error(exc: BaseException) -> bool:
+    """An exception that only says the connection was closed under the app."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 20:
+        if isinstance(current, ClientDisconnected) or type(current).__name__ in (
+            "WebSocketDisconnect",
+            "ClientDisconnect",
+        ):
+            return True
+        if isinstance(current, BaseExceptionGroup):
+            return any(_closing_error(e) for e in current.exceptions)
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
