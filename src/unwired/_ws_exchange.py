@@ -49,6 +49,7 @@ class WebSocketExchange:
         self._app_signal = Signal(backend)
         self._task: TaskHandle | None = None
         self._cancelled = False
+        self._reported = False
         self.accepted: Accepted | None = None
         self.app_done = False
         self.app_error: BaseException | None = None
@@ -102,8 +103,10 @@ class WebSocketExchange:
         return None if exc is None else unwrap(exc)
 
     def _raise_failure(self) -> None:
+        """Raise the app's failure, once: at the next call, or on leaving the block."""
         failure = self.failure()
-        if failure is not None:
+        if failure is not None and not self._reported:
+            self._reported = True
             raise failure
 
     def connect(self, timeout: float | None) -> Op[Accepted]:
