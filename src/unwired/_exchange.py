@@ -13,8 +13,8 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from ._backends import Backend, Signal, TaskHandle
-from ._diagnostics import where_suspended
+from ._app_task import AppTask
+from ._backends import Backend
 from ._exceptions import ASGIProtocolError, ClientDisconnected
 from ._ops import Op
 from ._protocol._http import (
@@ -56,21 +56,17 @@ def _read_file(file: Any, offset: int | None, count: int) -> bytes:
     return os.pread(file.fileno(), count, offset)
 
 
-class HTTPExchange:
+class HTTPExchange(AppTask):
     """An app task answering one request, and what the test has seen of it."""
 
     def __init__(self, app: ASGIApp, scope: Scope, body: RequestBody, backend: Backend) -> None:
+        super().__init__(backend)
         self._app = app
         self._scope = scope
         self._body = body
-        self._backend = backend
         self._cycle = HTTPCycle(scope["method"])
-        self._task: TaskHandle | None = None
         self._chunks: deque[bytes] = deque()
         self._buffered = 0
-        self._test_signal = Signal(backend)  # the test waits on it; app-side changes notify
-        self._app_signal = Signal(backend)  # the other way round
-        self._cancelled = False
         self.start: ResponseStart | None = None
         self.trailers: Headers = []
         self.early_hints: list[list[bytes]] = []
@@ -78,26 +74,16 @@ class HTTPExchange:
         self.debug: dict[str, Any] | None = None
         self.body_complete = False  # the test has been handed the whole body
         self.response_complete = False  # ... and the trailers, if any
-        self.app_done = False
-        self.app_error: BaseException | None = None
-        self.protocol_error: ASGIProtocolError | None = None
+
+    @property
+    def label(self) -> str:  # type: ignore[override]
+        return f"{self._scope['method']} {self._scope['path']}"
 
     # -- the app's side -------------------------------------------------------
 
-    async def _run(self) -> None:
-        try:
-            await self._app(self._scope, self._receive, self._send)
-            self._cycle.app_returned()
-        except BaseException as exc:
-            if self._cancelled and self._backend.is_cancellation(exc):
-                raise
-            if isinstance(exc, ASGIProtocolError) and self.protocol_error is None:
-                self.protocol_error = exc
-            else:
-                self.app_error = exc
-        finally:
-            self.app_done = True
-            self._wake_test()
+    async def _call_app(self) -> None:
+        await self._app(self._scope, self._receive, self._send)
+        self._cycle.app_returned()
 
     async def _receive(self) -> Message:
         cycle = self._cycle
@@ -124,9 +110,7 @@ class HTTPExchange:
         try:
             event = self._cycle.app_sent(message)
         except ASGIProtocolError as exc:
-            if self.protocol_error is None:
-                self.protocol_error = exc
-            self._wake_test()
+            self._protocol_error(exc)
             raise
         await self._deliver(event)
         state = self._cycle.state
@@ -210,12 +194,10 @@ class HTTPExchange:
         early (our ``ClientDisconnected``, or one raised while handling it)
         is not a failure.
         """
-        if self.protocol_error is not None:
-            return self.protocol_error
         exc = self.app_error
-        if exc is not None and self._cycle.disconnected and _caused_by_disconnect(exc):
+        if self.protocol_error is None and self._cycle.disconnected and _caused_by_disconnect(exc):
             return None
-        return exc
+        return self._failure()
 
     def drain(self) -> bytes | None:
         """The whole body, if the app has already finished sending it; else ``None``.
@@ -232,7 +214,7 @@ class HTTPExchange:
 
     def open(self, timeout: float | None) -> Op[ResponseStart | None]:
         """Start the app; wait for ``http.response.start`` (``None`` if it ended first)."""
-        self._task = self._backend.spawn(self._run, name="unwired: http app")
+        self._start("unwired: http app")
         while self.start is None and not self.app_done:
             try:
                 yield self._test_wait(timeout)
@@ -281,7 +263,7 @@ class HTTPExchange:
         possible, so the app is cancelled at once.
         """
         if isinstance(exc, TimeoutError):
-            exc = self._timeout(what, timeout)
+            exc = self._timeout(what, timeout, cancelled=True)
             yield from self._abandon()
         else:
             self._cycle.disconnect()
@@ -299,25 +281,12 @@ class HTTPExchange:
                 yield self._test_wait(grace)
             except TimeoutError:
                 if self._cancelled:
-                    raise self._timeout(_CANCEL_IGNORED, grace) from None
+                    raise self._timeout(_CANCEL_IGNORED, grace, cancelled=True) from None
                 self._cancel_app()
                 grace = 5.0
             except BaseException:
                 self._cancel_app()
                 raise
-
-    def _cancel_app(self) -> None:
-        if self._task is not None and not self.app_done:
-            self._cancelled = True
-            self._task.cancel()
-
-    def _timeout(self, what: str, timeout: float | None) -> TimeoutError:
-        where = where_suspended(self._task) if self._task is not None else ""
-        request = f"{self._scope['method']} {self._scope['path']}"
-        return TimeoutError(
-            f"{request}: timed out after {timeout:g}s waiting for {what}; "
-            f"the app task was cancelled.{where}"
-        )
 
 
 def _caused_by_disconnect(exc: BaseException | None) -> bool:

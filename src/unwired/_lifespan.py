@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from ._backends import Backend, Signal, TaskHandle
-from ._diagnostics import where_suspended
+from ._app_task import AppTask, unwrap
+from ._backends import Backend
 from ._exceptions import ASGIProtocolError, LifespanFailed
 from ._ops import Op
 from ._protocol._lifespan import LifespanCycle, Outcome, Support
@@ -21,53 +21,26 @@ LifespanMode = Literal["auto", "on", "off"]
 FAILURE_GRACE = 1.0
 
 
-def unwrap(exc: BaseException) -> BaseException:
-    """The lone exception inside (nested) single-exception groups, else ``exc``.
-
-    One that was put in its group without being raised takes the group's
-    traceback, so the test still sees where the app failed.
-    """
-    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
-        inner = exc.exceptions[0]
-        if inner.__traceback__ is None:
-            inner = inner.with_traceback(exc.__traceback__)
-        exc = inner
-    return exc
-
-
-class Lifespan:
+class Lifespan(AppTask):
     """One run of the app's lifespan scope."""
+
+    label = "lifespan"
 
     def __init__(
         self, app: ASGIApp, state: dict[str, Any], backend: Backend, mode: LifespanMode
     ) -> None:
+        super().__init__(backend)
         self._app = app
         self._state = state
-        self._backend = backend
         self._mode = mode
         self._cycle = LifespanCycle()
-        self._task: TaskHandle | None = None
-        self._test_signal = Signal(backend)
-        self._app_signal = Signal(backend)
         self._outcome: Outcome | None = None
-        self._cancelled = False
         self.supported = True
-        self.app_done = False
-        self.app_error: BaseException | None = None
-        self.protocol_error: ASGIProtocolError | None = None
 
     # -- the app's side -------------------------------------------------------
 
-    async def _run(self) -> None:
-        try:
-            await self._app(lifespan_scope(self._state), self._receive, self._send)
-        except BaseException as exc:
-            if self._cancelled and self._backend.is_cancellation(exc):
-                raise
-            self.app_error = exc
-        finally:
-            self.app_done = True
-            self._wake_test()
+    async def _call_app(self) -> None:
+        await self._app(lifespan_scope(self._state), self._receive, self._send)
 
     async def _receive(self) -> Message:
         while (message := self._cycle.next_for_app()) is None:
@@ -78,12 +51,8 @@ class Lifespan:
         try:
             self._outcome = self._cycle.app_sent(message)
         except ASGIProtocolError as exc:
-            self.protocol_error = self.protocol_error or exc
+            self._protocol_error(exc)
             raise
-        finally:
-            self._wake_test()
-
-    def _wake_test(self) -> None:
         self._test_signal.notify()
 
     def _request(self, phase: str) -> None:
@@ -105,7 +74,7 @@ class Lifespan:
             self.supported = False
             return
         self._request("startup")
-        self._task = self._backend.spawn(self._run, name="unwired lifespan")
+        self._start("unwired: lifespan")
         yield from self._answer("startup", timeout)
 
     def shutdown(self, timeout: float | None) -> Op[None]:
@@ -161,13 +130,9 @@ class Lifespan:
         try:
             yield self._waiter(timeout)
         except TimeoutError:
-            where = where_suspended(self._task)
+            error = self._timeout(what, timeout, cancelled=True)
             yield from self._cancel()
-            message = (
-                f"lifespan: timed out after {timeout:g}s waiting for {what}; "
-                f"the lifespan task was cancelled.{where}"
-            )
-            raise TimeoutError(message) from None
+            raise error from None
         except BaseException:
             yield from self._cancel()
             raise
@@ -176,8 +141,7 @@ class Lifespan:
         """Cancel the lifespan task and wait (bounded) until it has ended."""
         if self._task is None or self.app_done:
             return
-        self._cancelled = True
-        self._task.cancel()
+        self._cancel_app()
         try:
             while not self.app_done:
                 yield self._waiter(5.0)

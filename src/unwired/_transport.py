@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 
 import httpx2
 
+from ._app_task import unwrap
 from ._backends import Backend
 from ._driver import Driver
 from ._exchange import HTTPExchange, RequestBody
-from ._lifespan import unwrap
 from ._ops import Op, drive_async
 from ._protocol._http import ResponseStart
 from ._protocol._scope import ScopeConfig, Target, http_scope, websocket_scope

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from collections import deque
 
-from ._backends import Backend, Signal, TaskHandle
-from ._diagnostics import where_suspended
+from ._app_task import AppTask
+from ._backends import Backend
 from ._exceptions import (
     ASGIProtocolError,
     ClientDisconnected,
     websocket_denial_type,
     websocket_disconnect_type,
 )
-from ._lifespan import unwrap
 from ._ops import Op
 from ._protocol._websocket import (
     CONNECT_MESSAGE,
@@ -35,41 +34,24 @@ from ._types import ASGIApp, Message, Scope
 EXIT_GRACE = 1.0
 
 
-class WebSocketExchange:
+class WebSocketExchange(AppTask):
     """An app task serving one WebSocket session, and what the test has seen of it."""
 
     def __init__(self, app: ASGIApp, scope: Scope, backend: Backend) -> None:
+        super().__init__(backend)
         self._app = app
         self._scope = scope
-        self._backend = backend
         self._cycle = WebSocketCycle()
         self._inbox: deque[Message] = deque([CONNECT_MESSAGE])  # for the app's receive()
         self._outbox: deque[Event] = deque()  # what the app sent, for the test
-        self._test_signal = Signal(backend)
-        self._app_signal = Signal(backend)
-        self._task: TaskHandle | None = None
-        self._cancelled = False
         self._reported = False
         self.accepted: Accepted | None = None
-        self.app_done = False
-        self.app_error: BaseException | None = None
-        self.protocol_error: ASGIProtocolError | None = None
+        self.label = f"websocket {scope['path']}"
 
     # -- the app's side -------------------------------------------------------
 
-    async def _run(self) -> None:
-        try:
-            await self._app(self._scope, self._receive, self._send)
-        except BaseException as exc:
-            if self._cancelled and self._backend.is_cancellation(exc):
-                raise
-            if isinstance(exc, ASGIProtocolError) and self.protocol_error is None:
-                self.protocol_error = exc
-            else:
-                self.app_error = exc
-        finally:
-            self.app_done = True
-            self._test_signal.notify()
+    async def _call_app(self) -> None:
+        await self._app(self._scope, self._receive, self._send)
 
     async def _receive(self) -> Message:
         while not self._inbox:
@@ -80,8 +62,7 @@ class WebSocketExchange:
         try:
             event = self._cycle.app_sent(message)
         except ASGIProtocolError as exc:
-            self.protocol_error = self.protocol_error or exc
-            self._test_signal.notify()
+            self._protocol_error(exc)
             raise
         self._outbox.append(event)
         self._test_signal.notify()
@@ -95,12 +76,10 @@ class WebSocketExchange:
         that (sending after the close, or letting a ``WebSocketDisconnect``
         escape) has not failed.
         """
-        if self.protocol_error is not None:
-            return self.protocol_error
         exc = self.app_error
-        if exc is not None and self._cycle.disconnected and _closing_error(exc):
+        if self.protocol_error is None and self._cycle.disconnected and _closing_error(exc):
             return None
-        return None if exc is None else unwrap(exc)
+        return self._failure()
 
     def _raise_failure(self) -> None:
         """Raise the app's failure, once: at the next call, or on leaving the block."""
@@ -117,7 +96,7 @@ class WebSocketExchange:
             WebSocketDenialResponse: the app refused with an HTTP response.
             TimeoutError: no answer within ``timeout`` (the app is cancelled).
         """
-        self._task = self._backend.spawn(self._run, name="unwired: websocket app")
+        self._start("unwired: websocket app")
         while not self._outbox:
             self._raise_failure()
             if self.app_done:
@@ -126,7 +105,7 @@ class WebSocketExchange:
                 yield self._test_signal.waiter(), timeout
             except BaseException as exc:
                 if isinstance(exc, TimeoutError):
-                    exc = self._timeout("the app to accept the connection", timeout)
+                    exc = self._timeout("the app to accept the connection", timeout, cancelled=True)
                 self._cancel_app()
                 raise exc from None
         event = self._outbox.popleft()
@@ -149,9 +128,11 @@ class WebSocketExchange:
                 try:
                     yield self._test_signal.waiter(), timeout
                 except TimeoutError:
+                    error = self._timeout(
+                        "the rest of the denial response", timeout, cancelled=True
+                    )
                     self._cancel_app()
-                    msg = "the rest of the denial response"
-                    raise self._timeout(msg, timeout) from None
+                    raise error from None
             event = self._outbox.popleft()
             assert type(event) is DenialBody
             parts.append(event.body)
@@ -182,7 +163,7 @@ class WebSocketExchange:
                 yield self._test_signal.waiter(), timeout
             except TimeoutError:
                 msg = "a message from the app"
-                raise self._timeout(msg, timeout) from None
+                raise self._timeout(msg, timeout, cancelled=False) from None
             except BaseException:
                 self._cancel_app()
                 raise
@@ -205,7 +186,7 @@ class WebSocketExchange:
             except TimeoutError:
                 if self._cancelled:
                     msg = "the app to exit after cancellation"
-                    raise self._timeout(msg, grace) from None
+                    raise self._timeout(msg, grace, cancelled=True) from None
                 self._cancel_app()
                 grace = 5.0
             except BaseException:
@@ -213,20 +194,8 @@ class WebSocketExchange:
                 raise
         self._raise_failure()
 
-    def _cancel_app(self) -> None:
-        if self._task is not None and not self.app_done:
-            self._cancelled = True
-            self._task.cancel()
 
-    def _timeout(self, what: str, timeout: float | None) -> TimeoutError:
-        where = where_suspended(self._task) if self._task is not None else ""
-        return TimeoutError(
-            f"websocket {self._scope['path']}: timed out after {timeout:g}s waiting for "
-            f"{what}.{where}"
-        )
-
-
-def _closing_error(exc: BaseException) -> bool:
+def _closing_error(exc: BaseException | None) -> bool:
     """An exception that only says the connection was closed under the app."""
     seen = 0
     current: BaseException | None = exc

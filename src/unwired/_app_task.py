@@ -1,0 +1,85 @@
+"""An app coroutine running as a task on the client's loop, and its bookkeeping.
+
+Rule: ``AppTask`` is the one place that runs an app call, records how it
+ended (returned, raised, broke the protocol, was cancelled by us), cancels it,
+and words a timeout with where the app is suspended. The HTTP, WebSocket and
+lifespan exchanges subclass it and add only their protocol's traffic.
+"""
+
+from __future__ import annotations
+
+from ._backends import Backend, Signal, TaskHandle
+from ._diagnostics import where_suspended
+from ._exceptions import ASGIProtocolError
+
+
+def unwrap(exc: BaseException) -> BaseException:
+    """The lone exception inside (nested) single-exception groups, else ``exc``.
+
+    One that was put in its group without being raised takes the group's
+    traceback, so the test still sees where the app failed.
+    """
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        inner = exc.exceptions[0]
+        if inner.__traceback__ is None:
+            inner = inner.with_traceback(exc.__traceback__)
+        exc = inner
+    return exc
+
+
+class AppTask:
+    """Runs ``_call_app`` as a task; ``_test_signal`` wakes the test, ``_app_signal`` the app."""
+
+    #: Names the exchange in timeout messages, e.g. "GET /items" or "lifespan".
+    label = "app"
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+        self._test_signal = Signal(backend)
+        self._app_signal = Signal(backend)
+        self._task: TaskHandle | None = None
+        self._cancelled = False
+        self.app_done = False
+        self.app_error: BaseException | None = None
+        self.protocol_error: ASGIProtocolError | None = None
+
+    async def _call_app(self) -> None:
+        raise NotImplementedError
+
+    def _start(self, name: str) -> None:
+        self._task = self._backend.spawn(self._run, name=name)
+
+    async def _run(self) -> None:
+        try:
+            await self._call_app()
+        except BaseException as exc:
+            if self._cancelled and self._backend.is_cancellation(exc):
+                raise
+            if isinstance(exc, ASGIProtocolError) and self.protocol_error is None:
+                self.protocol_error = exc
+            else:
+                self.app_error = exc
+        finally:
+            self.app_done = True
+            self._test_signal.notify()
+
+    def _protocol_error(self, exc: ASGIProtocolError) -> None:
+        """Keep the first protocol error, even if the app swallows it."""
+        if self.protocol_error is None:
+            self.protocol_error = exc
+        self._test_signal.notify()
+
+    def _cancel_app(self) -> None:
+        if self._task is not None and not self.app_done:
+            self._cancelled = True
+            self._task.cancel()
+
+    def _timeout(self, what: str, timeout: float | None, *, cancelled: bool) -> TimeoutError:
+        """A timeout saying what the test waited for and where the app is suspended."""
+        where = where_suspended(self._task) if self._task is not None else ""
+        after = "; the app task was cancelled" if cancelled else ""
+        waited = "" if timeout is None else f" after {timeout:g}s"
+        return TimeoutError(f"{self.label}: timed out{waited} waiting for {what}{after}.{where}")
+
+    def _failure(self) -> BaseException | None:
+        return self.protocol_error or (None if self.app_error is None else unwrap(self.app_error))
