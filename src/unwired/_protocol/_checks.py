@@ -8,10 +8,10 @@ it was and what the spec wants instead.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
-from .._exceptions import ASGIProtocolError
+from .._exceptions import ASGIProtocolError, ClientDisconnected
 from .._types import Headers
 
 _BYTES_LIKE = (bytes, bytearray, memoryview)
@@ -145,6 +145,38 @@ def headers(message: Mapping[str, Any], key: str, state: enum.Enum) -> Headers:
             )
         result.append((name, value))
     return result
+
+
+class Dispatcher:
+    """The table-driven core of a cycle: check the type, refuse or hand on.
+
+    Args:
+        accepts: the message types allowed in each state.
+        error: the state to stay in after any failure (sticky).
+        gone: the text of the ``ClientDisconnected`` raised once the test left.
+    """
+
+    __slots__ = ("_accepts", "_error", "_gone", "handlers")
+
+    def __init__(self, accepts: Mapping[Any, frozenset[str]], error: enum.Enum, gone: str) -> None:
+        self._accepts = accepts
+        self._error = error
+        self._gone = gone
+        self.handlers: dict[str, Callable[[Any, Any], Any]] = {}
+
+    def dispatch(self, cycle: Any, message: Any) -> Any:
+        """Run the handler for ``message`` in ``cycle``'s state, or refuse it."""
+        if cycle.disconnected:
+            raise ClientDisconnected(self._gone)
+        state = cycle.state
+        try:
+            kind = message_type(message, state)
+            if kind not in self._accepts[state]:
+                cycle._refuse(kind, state)
+            return self.handlers[kind](cycle, message)
+        except BaseException:
+            cycle.state = self._error
+            raise
 
 
 def _iterable(value: object) -> bool:

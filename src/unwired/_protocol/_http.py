@@ -13,11 +13,9 @@ back small event objects; it never looks inside a message itself.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from .._exceptions import ClientDisconnected
 from .._types import Headers, Message
 from . import _checks as check
 
@@ -172,18 +170,7 @@ class HTTPCycle:
             ClientDisconnected: the test has gone away (the spec's ``OSError``).
             ASGIProtocolError: the message is malformed or out of order.
         """
-        if self.disconnected:
-            msg = "the test closed the response; nothing more can be sent"
-            raise ClientDisconnected(msg)
-        state = self.state
-        try:
-            kind = check.message_type(message, state)
-            if kind not in _ACCEPTS[state]:
-                self._refuse(kind, state)
-            return _HANDLERS[kind](self, message)
-        except BaseException:
-            self.state = ERROR
-            raise
+        return _DISPATCH.dispatch(self, message)  # type: ignore[no-any-return]
 
     def _refuse(self, kind: str, state: ResponseState) -> NoReturn:
         if not kind.startswith("http.response."):
@@ -345,13 +332,18 @@ class HTTPCycle:
         self.disconnected = True
 
 
-_HANDLERS: dict[str, Callable[[HTTPCycle, Message], Event]] = {
-    "http.response.start": HTTPCycle._start,
-    "http.response.body": HTTPCycle._body,
-    "http.response.pathsend": HTTPCycle._pathsend,
-    "http.response.zerocopysend": HTTPCycle._zerocopysend,
-    "http.response.trailers": HTTPCycle._trailers,
-    "http.response.debug": HTTPCycle._debug,
-    "http.response.early_hint": HTTPCycle._early_hint,
-    "http.response.push": HTTPCycle._push,
-}
+_DISPATCH = check.Dispatcher(
+    _ACCEPTS, ERROR, "the test closed the response; nothing more can be sent"
+)
+_DISPATCH.handlers.update(
+    {
+        "http.response.start": HTTPCycle._start,
+        "http.response.body": HTTPCycle._body,
+        "http.response.pathsend": HTTPCycle._pathsend,
+        "http.response.zerocopysend": HTTPCycle._zerocopysend,
+        "http.response.trailers": HTTPCycle._trailers,
+        "http.response.debug": HTTPCycle._debug,
+        "http.response.early_hint": HTTPCycle._early_hint,
+        "http.response.push": HTTPCycle._push,
+    }
+)

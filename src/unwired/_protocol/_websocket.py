@@ -11,11 +11,9 @@ event, and tells the driver what the app's ``receive()`` should get.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
 
-from .._exceptions import ClientDisconnected
 from .._types import Headers, Message
 from . import _checks as check
 
@@ -106,18 +104,7 @@ class WebSocketCycle:
             ClientDisconnected: the test has closed the connection (the spec's ``OSError``).
             ASGIProtocolError: the message is malformed or out of order.
         """
-        if self.disconnected:
-            msg = "the test closed the WebSocket; nothing more can be sent"
-            raise ClientDisconnected(msg)
-        state = self.state
-        try:
-            kind = check.message_type(message, state)
-            if kind not in _ACCEPTS[state]:
-                self._refuse(kind, state)
-            return _HANDLERS[kind](self, message)
-        except BaseException:
-            self.state = ERROR
-            raise
+        return _DISPATCH.dispatch(self, message)  # type: ignore[no-any-return]
 
     def _refuse(self, kind: str, state: WebSocketState) -> NoReturn:
         if not kind.startswith("websocket."):
@@ -170,10 +157,15 @@ class WebSocketCycle:
         self.disconnected = True
 
 
-_HANDLERS: dict[str, Callable[[WebSocketCycle, Message], Event]] = {
-    "websocket.accept": WebSocketCycle._accept,
-    "websocket.send": WebSocketCycle._send,
-    "websocket.close": WebSocketCycle._close,
-    "websocket.http.response.start": WebSocketCycle._denial_start,
-    "websocket.http.response.body": WebSocketCycle._denial_body,
-}
+_DISPATCH = check.Dispatcher(
+    _ACCEPTS, ERROR, "the test closed the WebSocket; nothing more can be sent"
+)
+_DISPATCH.handlers.update(
+    {
+        "websocket.accept": WebSocketCycle._accept,
+        "websocket.send": WebSocketCycle._send,
+        "websocket.close": WebSocketCycle._close,
+        "websocket.http.response.start": WebSocketCycle._denial_start,
+        "websocket.http.response.body": WebSocketCycle._denial_body,
+    }
+)
