@@ -10,7 +10,6 @@ import httpx2
 import pytest
 
 from unwired import TestClient
-from unwired._exchange import HIGH_WATER
 from unwired._types import Receive, Scope, Send
 
 
@@ -62,11 +61,36 @@ def test_send_waits_while_the_test_is_not_reading() -> None:
 
     with TestClient(app, lifespan="off") as client, client.stream("GET", "/") as response:
         client.run(asyncio.sleep, 0.01)  # let the app run as far as it can
-        blocked_at = len(sent)
-        assert blocked_at * len(chunk) <= HIGH_WATER + len(chunk)
-        total = sum(len(part) for part in response.iter_raw())
+        assert sent == []  # its first send() waits until the test takes the chunk
+        chunks = response.iter_raw()
+        assert next(chunks) == chunk
+        client.run(asyncio.sleep, 0.01)
+        assert sent == [0]  # one chunk further, and no more
+        total = len(chunk) + sum(len(part) for part in chunks)
     assert total == 64 * len(chunk)
     assert len(sent) == 64
+
+
+def test_chunks_are_delivered_one_by_one_as_sent() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for part in (b"one", b"", b"two"):
+            await send({"type": "http.response.body", "body": part, "more_body": True})
+        await send({"type": "http.response.body", "body": b"end"})
+
+    with TestClient(app, lifespan="off") as client, client.stream("GET", "/") as response:
+        assert list(response.iter_raw()) == [b"one", b"two", b"end"]
+
+
+def test_an_endless_stream_of_empty_chunks_still_times_out() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        while True:
+            await send({"type": "http.response.body", "body": b"x", "more_body": True})
+
+    client = TestClient(app, timeout=0.2, lifespan="off")
+    with client.stream("HEAD", "/") as response, pytest.raises(httpx2.ReadTimeout):
+        response.read()
 
 
 def test_closing_an_infinite_stream_early_disconnects_the_app() -> None:

@@ -87,7 +87,7 @@ def test_session_messages_and_scope() -> None:
         "extensions": {"websocket.http.response": {}},
     }
     assert headers[b"sec-websocket-protocol"] == b"v1, v2"
-    assert headers[b"upgrade"] == b"websocket"
+    assert (headers[b"connection"], headers[b"sec-websocket-version"]) == (b"upgrade", b"13")
 
 
 def test_close_with_code_and_reason_reaches_the_app() -> None:

@@ -37,6 +37,7 @@ class Backend(Protocol):
     def wake(self, waiter: Any) -> None: ...
     async def wait(self, waiter: Any, timeout: float | None) -> None: ...
     def is_cancellation(self, exc: BaseException) -> bool: ...
+    async def checkpoint(self) -> None: ...
     async def to_thread(self, fn: Callable[..., T], *args: Any) -> T: ...
 
 
@@ -116,6 +117,10 @@ class AsyncioBackend:
     def is_cancellation(exc: BaseException) -> bool:
         return isinstance(exc, asyncio.CancelledError)
 
+    @staticmethod
+    async def checkpoint() -> None:
+        await asyncio.sleep(0)
+
     async def to_thread(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.loop.run_in_executor(None, fn, *args)
 
@@ -193,6 +198,9 @@ class TrioBackend:
 
     def is_cancellation(self, exc: BaseException) -> bool:
         return isinstance(exc, self._trio.Cancelled)
+
+    async def checkpoint(self) -> None:
+        await self._trio.lowlevel.checkpoint()
 
     async def to_thread(self, fn: Callable[..., T], *args: Any) -> T:
         return await self._trio.to_thread.run_sync(fn, *args)

@@ -107,9 +107,8 @@ class _Setup:
         return Lifespan(self.app, self.app_state, backend(), self._lifespan_mode)
 
 
-_WEBSOCKET_HEADERS = (
+_WEBSOCKET_HEADERS = (  # as Starlette's TestClient sends them
     ("connection", "upgrade"),
-    ("upgrade", "websocket"),
     ("sec-websocket-key", "testserver=="),
     ("sec-websocket-version", "13"),
 )

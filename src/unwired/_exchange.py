@@ -34,8 +34,6 @@ from ._protocol._http import (
 )
 from ._types import ASGIApp, Headers, Message, Scope
 
-#: The app's ``send()`` waits while more than this many body bytes are unread.
-HIGH_WATER = 256 * 1024
 #: How long an app may take to notice that the test closed a response early,
 #: before it is cancelled.
 DISCONNECT_GRACE = 0.1
@@ -66,7 +64,6 @@ class HTTPExchange(AppTask):
         self._body = body
         self._cycle = HTTPCycle(scope["method"])
         self._chunks: deque[bytes] = deque()
-        self._buffered = 0
         self.start: ResponseStart | None = None
         self.trailers: Headers = []
         self.early_hints: list[list[bytes]] = []
@@ -94,7 +91,7 @@ class HTTPExchange(AppTask):
                 return cycle.request_body(data, more_body)
             if action is DISCONNECT:
                 return {"type": "http.disconnect"}
-            await self._app_wait()
+            await self._app_signal.wait()
 
     async def _read_body(self) -> tuple[bytes, bool]:
         body = self._body
@@ -124,7 +121,7 @@ class HTTPExchange(AppTask):
 
     async def _deliver(self, event: Event) -> None:
         if type(event) is BodyChunk:
-            await self._push_body(event.data)
+            await self._push_body(event.data, wait=event.more_body)
         elif type(event) is ResponseStart:
             self.start = event
             self._wake_test()
@@ -140,16 +137,26 @@ class HTTPExchange(AppTask):
             assert type(event) is PushPromise
             self.pushes.append(event)
 
-    async def _push_body(self, data: bytes) -> None:
-        if data:
-            self._chunks.append(data)
-            self._buffered += len(data)
+    async def _push_body(self, data: bytes, wait: bool) -> None:
+        """Hand a chunk to the test; with ``wait``, return once the test has taken it.
+
+        That is the back-pressure: a streaming app is never more than one chunk
+        ahead of the test. An empty chunk (or a ``HEAD`` body) still yields to
+        the loop, so an app sending them endlessly cannot starve the timeouts.
+        """
+        if not data:
+            if wait:
+                await self._backend.checkpoint()
+            return
+        self._chunks.append(data)
         self._wake_test()
-        while self._buffered > HIGH_WATER:
-            await self._app_wait()
-            if self._cycle.disconnected:
-                msg = "the test closed the response while the app was sending"
-                raise ClientDisconnected(msg)
+        if not wait:
+            return
+        while self._chunks and not self._cycle.disconnected:
+            await self._app_signal.wait()
+        if self._chunks:  # the test went away without taking it
+            msg = "the test closed the response while the app was sending"
+            raise ClientDisconnected(msg)
 
     async def _send_file(self, event: FileBody) -> None:
         if event.path is not None:
@@ -167,14 +174,11 @@ class HTTPExchange(AppTask):
                     offset += len(data)
                 if remaining is not None:
                     remaining -= len(data)
-                await self._push_body(data)
+                await self._push_body(data, wait=True)
         finally:
             if event.path is not None:
                 file.close()
         self._wake_test()
-
-    def _app_wait(self) -> Any:
-        return self._app_signal.wait()
 
     def _wake_app(self) -> None:
         self._app_signal.notify()
@@ -209,7 +213,6 @@ class HTTPExchange(AppTask):
             return None
         data = b"".join(self._chunks)
         self._chunks.clear()
-        self._buffered = 0
         return data
 
     def open(self, timeout: float | None) -> Op[ResponseStart | None]:
@@ -232,9 +235,7 @@ class HTTPExchange(AppTask):
             except BaseException as exc:
                 yield from self._give_up(exc, "the next chunk of the response body", timeout)
         data = self._chunks.popleft()
-        self._buffered -= len(data)
-        if self._buffered <= HIGH_WATER:
-            self._wake_app()
+        self._wake_app()
         return data
 
     def finish(self, timeout: float | None) -> Op[None]:

@@ -192,7 +192,8 @@ class SyncResponseStream(_ReplyStream, httpx2.SyncByteStream):
         if not self._closed:
             self._closed = True
             reply = self._reply
-            reply.drive(self._driver, reply.exchange.finish(reply.timeout))
+            if not reply.exchange.app_done:  # the client may be closed by now
+                reply.drive(self._driver, reply.exchange.finish(reply.timeout))
             assert self.response is not None
             reply.check_on_close(self.response)
 
@@ -215,7 +216,8 @@ class AsyncResponseStream(_ReplyStream, httpx2.AsyncByteStream):
         if not self._closed:
             self._closed = True
             reply = self._reply
-            await reply.adrive(self._backend, reply.exchange.finish(reply.timeout))
+            if not reply.exchange.app_done:
+                await reply.adrive(self._backend, reply.exchange.finish(reply.timeout))
             assert self.response is not None
             reply.check_on_close(self.response)
 

@@ -493,14 +493,13 @@ def test_sse_app_sees_disconnect_when_stream_is_closed(backend: dict[str, Any]) 
         lines = response.iter_lines()
         events = [next(lines) for _ in range(6)]
         assert events == ["data: 1", "", "data: 2", "", "data: 3", ""]
-        assert log == ["http.request"]
+        assert "http.disconnect" not in log
     assert time.monotonic() - started < 5
-    assert log == [
-        "http.request",
-        "http.disconnect",
-        "late send raised OSError (ClientDisconnected)",
-        "finally",
-    ]
+    # If the app had not called receive() yet when the test closed (on asyncio
+    # the loop runs only inside client calls), its first receive() is the
+    # disconnect: as with uvicorn, an unread request body is not delivered.
+    ending = ["http.disconnect", "late send raised OSError (ClientDisconnected)", "finally"]
+    assert log in (ending, ["http.request", *ending])
 
 
 class CleanupError(Exception):
