@@ -378,3 +378,17 @@ def test_anyio_worker_threads_are_reused_across_requests() -> None:
     client.close()
     worker.join(timeout=5)  # told to stop when the client closed
     assert not worker.is_alive()
+
+
+def test_a_client_first_used_inside_a_running_event_loop() -> None:
+    """Regression: creating the loop ran it at once, which fails under another running loop."""
+    app = LoopSpy()
+    client = TestClient(app)
+
+    async def async_test() -> bytes:
+        return client.get("/").content
+
+    assert asyncio.run(async_test()) == b"ok"
+    assert client.get("/").content == b"ok"
+    assert len(set(app.loops)) == 1
+    client.close()

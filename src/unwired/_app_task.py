@@ -11,6 +11,7 @@ from __future__ import annotations
 from ._backends import Backend, Signal, TaskHandle
 from ._diagnostics import where_suspended
 from ._exceptions import ASGIProtocolError
+from ._ops import Deadline, Op, Wait
 
 
 def unwrap(exc: BaseException) -> BaseException:
@@ -25,6 +26,13 @@ def unwrap(exc: BaseException) -> BaseException:
             inner = inner.with_traceback(exc.__traceback__)
         exc = inner
     return exc
+
+
+#: How long an app may take to end after the test went away (closed a stream
+#: early, left a WebSocket block) before it is cancelled.
+DISCONNECT_GRACE = 0.1
+#: How long a cancelled app may take to unwind before the test gives up on it.
+CANCEL_WAIT = 5.0
 
 
 class AppTask:
@@ -68,6 +76,26 @@ class AppTask:
         if self.protocol_error is None:
             self.protocol_error = exc
         self._test_signal.notify()
+
+    def _wait(self, deadline: Deadline) -> Wait:
+        """Wait for the app's side to change, at most until ``deadline``."""
+        return self._test_signal.waiter(), deadline.left()
+
+    def _wind_down(self) -> Op[None]:
+        """Give the app its grace period to end, then cancel it and wait for that."""
+        deadline = Deadline(DISCONNECT_GRACE)
+        while not self.app_done:
+            try:
+                yield self._wait(deadline)
+            except TimeoutError:
+                if self._cancelled:
+                    what = "the app to exit after cancellation"
+                    raise self._timeout(what, CANCEL_WAIT, cancelled=True) from None
+                self._cancel_app()
+                deadline = Deadline(CANCEL_WAIT)
+            except BaseException:
+                self._cancel_app()
+                raise
 
     def _cancel_app(self) -> None:
         if self._task is not None and not self.app_done:

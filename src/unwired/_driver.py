@@ -225,10 +225,11 @@ def _give_anyio_a_root_task(loop: asyncio.AbstractEventLoop) -> None:
     except ImportError:  # pragma: no cover - a future anyio without it
         return
 
-    async def adopt() -> None:
+    async def adopt() -> None:  # the loop's first task: it runs before any app code
         _root_task.set(loop.create_task(_keep(), name="unwired: anyio root task"))
 
-    loop.run_until_complete(adopt())
+    # Scheduled, not run: the thread creating the loop may be running another one.
+    loop.create_task(adopt(), name="unwired: adopt anyio root task")
 
 
 def _shutdown(loop: asyncio.AbstractEventLoop) -> None:

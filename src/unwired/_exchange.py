@@ -16,7 +16,7 @@ from typing import Any
 from ._app_task import AppTask
 from ._backends import Backend
 from ._exceptions import ASGIProtocolError, ClientDisconnected
-from ._ops import Op
+from ._ops import Deadline, Op
 from ._protocol._http import (
     COMPLETE,
     DISCONNECT,
@@ -34,12 +34,7 @@ from ._protocol._http import (
 )
 from ._types import ASGIApp, Headers, Message, Scope
 
-#: How long an app may take to notice that the test closed a response early,
-#: before it is cancelled.
-DISCONNECT_GRACE = 0.1
 FILE_CHUNK = 256 * 1024
-
-_CANCEL_IGNORED = "the app to exit after cancellation"
 
 RequestBody = bytes | Iterator[bytes] | AsyncIterator[bytes]
 
@@ -185,9 +180,6 @@ class HTTPExchange(AppTask):
 
     # -- the test's side ------------------------------------------------------
 
-    def _test_wait(self, timeout: float | None) -> tuple[Any, float | None]:
-        return self._test_signal.waiter(), timeout
-
     def _wake_test(self) -> None:
         self._test_signal.notify()
 
@@ -218,20 +210,22 @@ class HTTPExchange(AppTask):
     def open(self, timeout: float | None) -> Op[ResponseStart | None]:
         """Start the app; wait for ``http.response.start`` (``None`` if it ended first)."""
         self._start("unwired: http app")
+        deadline = Deadline(timeout)
         while self.start is None and not self.app_done:
             try:
-                yield self._test_wait(timeout)
+                yield self._wait(deadline)
             except BaseException as exc:
                 yield from self._give_up(exc, "the response to start", timeout)
         return self.start
 
     def next_chunk(self, timeout: float | None) -> Op[bytes | None]:
         """The next body chunk, or ``None`` once the body is over (or the app ended)."""
+        deadline = Deadline(timeout)
         while not self._chunks:
             if self.body_complete or self.app_done or self._cycle.disconnected:
                 return None
             try:
-                yield self._test_wait(timeout)
+                yield self._wait(deadline)
             except BaseException as exc:
                 yield from self._give_up(exc, "the next chunk of the response body", timeout)
         data = self._chunks.popleft()
@@ -250,9 +244,10 @@ class HTTPExchange(AppTask):
         if not self.response_complete:
             yield from self._abandon()
             return
+        deadline = Deadline(timeout)
         while not self.app_done:
             try:
-                yield self._test_wait(timeout)
+                yield self._wait(deadline)
             except BaseException as exc:
                 yield from self._give_up(exc, "the app to return after its response", timeout)
 
@@ -276,18 +271,7 @@ class HTTPExchange(AppTask):
         """Disconnect, give the app its grace period, then cancel it."""
         self._cycle.disconnect()
         self._wake_app()
-        grace = DISCONNECT_GRACE
-        while not self.app_done:
-            try:
-                yield self._test_wait(grace)
-            except TimeoutError:
-                if self._cancelled:
-                    raise self._timeout(_CANCEL_IGNORED, grace, cancelled=True) from None
-                self._cancel_app()
-                grace = 5.0
-            except BaseException:
-                self._cancel_app()
-                raise
+        yield from self._wind_down()
 
 
 def _caused_by_disconnect(exc: BaseException | None) -> bool:

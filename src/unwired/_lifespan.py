@@ -6,12 +6,13 @@ an early exit says about lifespan support, is ``LifespanCycle``'s call.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Literal
 
-from ._app_task import AppTask, unwrap
+from ._app_task import CANCEL_WAIT, AppTask, unwrap
 from ._backends import Backend
 from ._exceptions import ASGIProtocolError, LifespanFailed
-from ._ops import Op
+from ._ops import Deadline, Op
 from ._protocol._lifespan import LifespanCycle, Outcome, Support
 from ._protocol._scope import lifespan_scope
 from ._types import ASGIApp, Message
@@ -86,8 +87,9 @@ class Lifespan(AppTask):
         yield from self._until_done(timeout, "the lifespan task to return after shutdown")
 
     def _answer(self, phase: str, timeout: float | None) -> Op[None]:
+        deadline = Deadline(timeout)
         while self._outcome is None and not self.app_done and self.protocol_error is None:
-            yield from self._wait(timeout, f"the app to answer 'lifespan.{phase}'")
+            yield from self._await(deadline, f"the app to answer 'lifespan.{phase}'")
         if self.protocol_error is not None:
             yield from self._cancel()
             raise self.protocol_error
@@ -113,24 +115,23 @@ class Lifespan(AppTask):
         raise ASGIProtocolError(text, message_type=None, state=self._cycle.phase.name)
 
     def _until_done(self, timeout: float | None, what: str | None) -> Op[None]:
+        deadline = Deadline(timeout)
         while not self.app_done:
             if what is not None:
-                yield from self._wait(timeout, what)
+                yield from self._await(deadline, what)
                 continue
             try:  # best effort: cancel quietly when out of time
-                yield self._waiter(timeout)
+                yield self._wait(deadline)
             except TimeoutError:
                 yield from self._cancel()
                 return
 
-    def _waiter(self, timeout: float | None) -> tuple[Any, float | None]:
-        return self._test_signal.waiter(), timeout
-
-    def _wait(self, timeout: float | None, what: str) -> Op[None]:
+    def _await(self, deadline: Deadline, what: str) -> Op[None]:
+        """One wait for the app; on timeout or interruption, cancel the lifespan task."""
         try:
-            yield self._waiter(timeout)
+            yield self._wait(deadline)
         except TimeoutError:
-            error = self._timeout(what, timeout, cancelled=True)
+            error = self._timeout(what, deadline.timeout, cancelled=True)
             yield from self._cancel()
             raise error from None
         except BaseException:
@@ -142,8 +143,7 @@ class Lifespan(AppTask):
         if self._task is None or self.app_done:
             return
         self._cancel_app()
-        try:
+        deadline = Deadline(CANCEL_WAIT)
+        with contextlib.suppress(TimeoutError):
             while not self.app_done:
-                yield self._waiter(5.0)
-        except TimeoutError:
-            pass
+                yield self._wait(deadline)

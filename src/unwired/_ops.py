@@ -10,6 +10,7 @@ yield more waits to do so) and raises what the test should see.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, TypeAlias, TypeVar
 
@@ -18,6 +19,19 @@ from ._backends import Backend
 T = TypeVar("T")
 Wait: TypeAlias = tuple[Any, float | None]
 Op: TypeAlias = Generator[Wait, None, T]
+
+
+class Deadline:
+    """A timeout fixed to a point in time, so that waking up early does not restart it."""
+
+    __slots__ = ("_end", "timeout")
+
+    def __init__(self, timeout: float | None) -> None:
+        self.timeout = timeout
+        self._end = None if timeout is None else time.monotonic() + timeout
+
+    def left(self) -> float | None:
+        return None if self._end is None else max(0.0, self._end - time.monotonic())
 
 
 async def drive_async(op: Op[T], backend: Backend) -> T:

@@ -89,7 +89,7 @@ class WebSocketSession(_SessionBase):
         exc_value: BaseException | None = None,
         traceback: TracebackType | None = None,
     ) -> None:
-        self._run(self._exchange.exit(self._timeout))
+        self._run(self._exchange.exit())
 
     def send(self, message: Message) -> None:
         """Send a raw ASGI message to the app's ``receive()``."""
@@ -150,7 +150,7 @@ class AsyncWebSocketSession(_SessionBase):
         exc_value: BaseException | None = None,
         traceback: TracebackType | None = None,
     ) -> None:
-        await self._run(self._exchange.exit(self._timeout))
+        await self._run(self._exchange.exit())
 
     async def send(self, message: Message) -> None:
         """Send a raw ASGI message to the app's ``receive()``."""

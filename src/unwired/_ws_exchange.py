@@ -17,7 +17,7 @@ from ._exceptions import (
     websocket_denial_type,
     websocket_disconnect_type,
 )
-from ._ops import Op
+from ._ops import Deadline, Op
 from ._protocol._websocket import (
     CONNECT_MESSAGE,
     Accepted,
@@ -29,9 +29,6 @@ from ._protocol._websocket import (
     WebSocketCycle,
 )
 from ._types import ASGIApp, Message, Scope
-
-#: How long the app may take to end after the test closed the session.
-EXIT_GRACE = 1.0
 
 
 class WebSocketExchange(AppTask):
@@ -97,12 +94,13 @@ class WebSocketExchange(AppTask):
             TimeoutError: no answer within ``timeout`` (the app is cancelled).
         """
         self._start("unwired: websocket app")
+        deadline = Deadline(timeout)
         while not self._outbox:
             self._raise_failure()
             if self.app_done:
                 raise websocket_disconnect_type()(1006, "the app returned without accepting")
             try:
-                yield self._test_signal.waiter(), timeout
+                yield self._wait(deadline)
             except BaseException as exc:
                 if isinstance(exc, TimeoutError):
                     exc = self._timeout("the app to accept the connection", timeout, cancelled=True)
@@ -113,20 +111,25 @@ class WebSocketExchange(AppTask):
             self.accepted = event
             return event
         if type(event) is Closed:
-            raise websocket_disconnect_type()(event.code, event.reason)
-        assert type(event) is DenialStart
-        body = yield from self._denial_body(timeout)
-        raise websocket_denial_type()(event.status, event.headers, body)
+            refusal: BaseException = websocket_disconnect_type()(event.code, event.reason)
+        else:
+            assert type(event) is DenialStart
+            body = yield from self._denial_body(timeout)
+            refusal = websocket_denial_type()(event.status, event.headers, body)
+        yield from self._end_app()
+        self._raise_failure()
+        raise refusal
 
     def _denial_body(self, timeout: float | None) -> Op[bytes]:
         parts: list[bytes] = []
+        deadline = Deadline(timeout)
         while True:
             while not self._outbox:
                 self._raise_failure()
                 if self.app_done:
                     return b"".join(parts)
                 try:
-                    yield self._test_signal.waiter(), timeout
+                    yield self._wait(deadline)
                 except TimeoutError:
                     error = self._timeout(
                         "the rest of the denial response", timeout, cancelled=True
@@ -143,7 +146,7 @@ class WebSocketExchange(AppTask):
         """Queue a message for the app's ``receive()``."""
         self._raise_failure()
         if message.get("type") == "websocket.disconnect":
-            self._cycle.disconnect()
+            self._cycle.disconnect()  # the app may still answer with its close
         self._inbox.append(message)
         self._app_signal.notify()
         return
@@ -155,12 +158,13 @@ class WebSocketExchange(AppTask):
         Raises:
             TimeoutError: nothing within ``timeout``; the session stays usable.
         """
+        deadline = Deadline(timeout)
         while not self._outbox:
             self._raise_failure()
             if self.app_done:
                 return {"type": "websocket.close", "code": 1000, "reason": ""}
             try:
-                yield self._test_signal.waiter(), timeout
+                yield self._wait(deadline)
             except TimeoutError:
                 msg = "a message from the app"
                 raise self._timeout(msg, timeout, cancelled=False) from None
@@ -175,24 +179,18 @@ class WebSocketExchange(AppTask):
         assert type(event) is Closed
         return {"type": "websocket.close", "code": event.code, "reason": event.reason}
 
-    def exit(self, timeout: float | None) -> Op[None]:
+    def exit(self) -> Op[None]:
         """Leave the session: close it if still open, let the app end, report its failure."""
-        if not self._cycle.disconnected and not self.app_done:
-            yield from self.send({"type": "websocket.disconnect", "code": 1000, "reason": ""})
-        grace = EXIT_GRACE if timeout is None else min(EXIT_GRACE, timeout)
-        while not self.app_done:
-            try:
-                yield self._test_signal.waiter(), grace
-            except TimeoutError:
-                if self._cancelled:
-                    msg = "the app to exit after cancellation"
-                    raise self._timeout(msg, grace, cancelled=True) from None
-                self._cancel_app()
-                grace = 5.0
-            except BaseException:
-                self._cancel_app()
-                raise
+        yield from self._end_app()
         self._raise_failure()
+
+    def _end_app(self) -> Op[None]:
+        """Tell the app the connection is gone; give it a grace period, then cancel it."""
+        if not self._cycle.disconnected and not self.app_done:
+            self._cycle.disconnect()
+            self._inbox.append({"type": "websocket.disconnect", "code": 1000, "reason": ""})
+            self._app_signal.notify()
+        yield from self._wind_down()
 
 
 def _closing_error(exc: BaseException | None) -> bool:

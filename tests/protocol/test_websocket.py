@@ -198,3 +198,16 @@ def test_starts_connecting() -> None:
     assert sys.modules["unwired._protocol._websocket"].CONNECT_MESSAGE == {
         "type": "websocket.connect"
     }
+
+
+def test_close_reason_that_is_not_text_is_taken_as_text() -> None:
+    """FastAPI's default WebSocket validation handler sends a list of errors as reason."""
+    _, events = feed([ACCEPT, {"type": "websocket.close", "code": 1008, "reason": [{"e": 1}]}])
+    assert events[-1] == Closed(1008, "[{'e': 1}]")
+
+
+def test_the_app_may_answer_the_tests_close_with_its_own() -> None:
+    cycle, _ = feed([ACCEPT])
+    cycle.disconnect()
+    assert cycle.app_sent({"type": "websocket.close", "code": 1000}) == Closed(1000, "")
+    assert cycle.state is CLOSED

@@ -154,19 +154,29 @@ class Dispatcher:
         accepts: the message types allowed in each state.
         error: the state to stay in after any failure (sticky).
         gone: the text of the ``ClientDisconnected`` raised once the test left.
+        after_gone: message types still allowed after the test left.
     """
 
-    __slots__ = ("_accepts", "_error", "_gone", "handlers")
+    __slots__ = ("_accepts", "_after_gone", "_error", "_gone", "handlers")
 
-    def __init__(self, accepts: Mapping[Any, frozenset[str]], error: enum.Enum, gone: str) -> None:
+    def __init__(
+        self,
+        accepts: Mapping[Any, frozenset[str]],
+        error: enum.Enum,
+        gone: str,
+        after_gone: frozenset[str] = frozenset(),
+    ) -> None:
         self._accepts = accepts
         self._error = error
         self._gone = gone
+        self._after_gone = after_gone
         self.handlers: dict[str, Callable[[Any, Any], Any]] = {}
 
     def dispatch(self, cycle: Any, message: Any) -> Any:
         """Run the handler for ``message`` in ``cycle``'s state, or refuse it."""
-        if cycle.disconnected:
+        if cycle.disconnected and (
+            not isinstance(message, Mapping) or message.get("type") not in self._after_gone
+        ):
             raise ClientDisconnected(self._gone)
         state = cycle.state
         try:
