@@ -13,6 +13,7 @@ from typing import Any, Literal, Self
 
 from ._backends import Backend
 from ._driver import Driver
+from ._exceptions import websocket_disconnect_type
 from ._ops import Op, drive_async
 from ._types import Message
 from ._ws_exchange import WebSocketExchange
@@ -47,8 +48,6 @@ class _SessionBase:
     def _payload(message: Message, want: str, method: str) -> Any:
         """The ``text`` or ``bytes`` of a message, or the reason it has none."""
         if message["type"] == "websocket.close":
-            from ._exceptions import websocket_disconnect_type
-
             raise websocket_disconnect_type()(message["code"], message["reason"])
         if want not in message:
             got = "binary" if "bytes" in message else "text"
