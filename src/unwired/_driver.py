@@ -194,11 +194,9 @@ class AsyncioDriver:
         with self._busy:
             loop, self._loop, self._backend = self._loop, None, None
             self._closed = final
-            if loop is None:
-                pass
-            elif _get_running_loop() is None:
+            if loop is not None and _get_running_loop() is None:
                 _shutdown(loop)
-            else:
+            elif loop is not None:  # this thread runs another loop: close ours elsewhere
                 thread = threading.Thread(target=_shutdown, args=(loop,), name="unwired-close")
                 thread.start()
                 thread.join()
