@@ -8,9 +8,11 @@ lifespan exchanges subclass it and add only their protocol's traffic.
 
 from __future__ import annotations
 
+import contextlib
+
 from ._backends import Backend, Signal, TaskHandle
 from ._diagnostics import where_suspended
-from ._exceptions import ASGIProtocolError
+from ._exceptions import ASGIProtocolError, ClientDisconnected
 from ._ops import Deadline, Op, Wait
 
 
@@ -33,6 +35,27 @@ def unwrap(exc: BaseException) -> BaseException:
 DISCONNECT_GRACE = 0.1
 #: How long a cancelled app may take to unwind before the test gives up on it.
 CANCEL_WAIT = 5.0
+
+
+_DISCONNECT_NAMES = frozenset({"ClientDisconnect", "WebSocketDisconnect"})
+
+
+def is_disconnect_error(exc: BaseException | None) -> bool:
+    """Does ``exc`` only report that the test went away?
+
+    True for our ``ClientDisconnected``, for the frameworks' translations of it
+    (Starlette's ``ClientDisconnect`` and ``WebSocketDisconnect``), for an
+    exception raised ``from`` one of those, and for a group with such a member
+    (a disconnect breaking one task of a group makes its siblings fail their
+    own ways). An exception merely raised *while handling* one is a failure.
+    """
+    if exc is None:
+        return False
+    if isinstance(exc, ClientDisconnected) or type(exc).__name__ in _DISCONNECT_NAMES:
+        return True
+    if isinstance(exc, BaseExceptionGroup):
+        return any(is_disconnect_error(member) for member in exc.exceptions)
+    return is_disconnect_error(exc.__cause__)
 
 
 class AppTask:
@@ -94,8 +117,20 @@ class AppTask:
                 self._cancel_app()
                 deadline = Deadline(CANCEL_WAIT)
             except BaseException:
-                self._cancel_app()
+                yield from self._cancel_and_wait()
                 raise
+
+    def _cancel_and_wait(self) -> Op[None]:
+        """Cancel the app and wait, bounded, until it has unwound (its ``finally`` ran).
+
+        Also used when the test itself was interrupted: the driver shields
+        these waits, so a cancelled test still returns only once the app ended.
+        """
+        self._cancel_app()
+        deadline = Deadline(CANCEL_WAIT)
+        with contextlib.suppress(TimeoutError):
+            while not self.app_done:
+                yield self._wait(deadline)
 
     def _cancel_app(self) -> None:
         if self._task is not None and not self.app_done:

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from ._app_task import AppTask
+from ._app_task import AppTask, is_disconnect_error
 from ._backends import Backend
 from ._exceptions import ASGIProtocolError, ClientDisconnected
 from ._ops import Deadline, Op
@@ -191,7 +191,7 @@ class HTTPExchange(AppTask):
         is not a failure.
         """
         exc = self.app_error
-        if self.protocol_error is None and self._cycle.disconnected and _caused_by_disconnect(exc):
+        if self.protocol_error is None and self._cycle.disconnected and is_disconnect_error(exc):
             return None
         return self._failure()
 
@@ -255,16 +255,16 @@ class HTTPExchange(AppTask):
         """End the app after the test's wait failed, then raise why.
 
         After a timeout the app gets its disconnect and grace period; after an
-        interruption (the test task cancelled, Ctrl-C) waiting is no longer
-        possible, so the app is cancelled at once.
+        interruption (the test task cancelled, Ctrl-C) it is cancelled at once,
+        and the test goes on once it has unwound.
         """
+        self._cycle.disconnect()
+        self._wake_app()
         if isinstance(exc, TimeoutError):
             exc = self._timeout(what, timeout, cancelled=True)
-            yield from self._abandon()
+            yield from self._wind_down()
         else:
-            self._cycle.disconnect()
-            self._wake_app()
-            self._cancel_app()
+            yield from self._cancel_and_wait()
         raise exc
 
     def _abandon(self) -> Op[None]:
@@ -272,20 +272,3 @@ class HTTPExchange(AppTask):
         self._cycle.disconnect()
         self._wake_app()
         yield from self._wind_down()
-
-
-def _caused_by_disconnect(exc: BaseException | None) -> bool:
-    """Did ``exc`` come from our ``ClientDisconnected`` (raised into the app's ``send``)?
-
-    A group counts if any member did: when a disconnect breaks one task of a
-    task group, its siblings fail in their own ways (a broken stream, say).
-    """
-    seen = 0
-    while exc is not None and seen < 20:
-        if isinstance(exc, ClientDisconnected):
-            return True
-        if isinstance(exc, BaseExceptionGroup):
-            return any(_caused_by_disconnect(e) for e in exc.exceptions)
-        exc = exc.__cause__ or exc.__context__
-        seen += 1
-    return False

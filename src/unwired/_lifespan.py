@@ -6,10 +6,9 @@ an early exit says about lifespan support, is ``LifespanCycle``'s call.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any, Literal
 
-from ._app_task import CANCEL_WAIT, AppTask, unwrap
+from ._app_task import AppTask, unwrap
 from ._backends import Backend
 from ._exceptions import ASGIProtocolError, LifespanFailed
 from ._ops import Deadline, Op
@@ -91,7 +90,7 @@ class Lifespan(AppTask):
         while self._outcome is None and not self.app_done and self.protocol_error is None:
             yield from self._await(deadline, f"the app to answer 'lifespan.{phase}'")
         if self.protocol_error is not None:
-            yield from self._cancel()
+            yield from self._cancel_and_wait()
             raise self.protocol_error
         outcome = self._outcome
         if outcome is not None and outcome.ok:
@@ -123,7 +122,7 @@ class Lifespan(AppTask):
             try:  # best effort: cancel quietly when out of time
                 yield self._wait(deadline)
             except TimeoutError:
-                yield from self._cancel()
+                yield from self._cancel_and_wait()
                 return
 
     def _await(self, deadline: Deadline, what: str) -> Op[None]:
@@ -132,18 +131,8 @@ class Lifespan(AppTask):
             yield self._wait(deadline)
         except TimeoutError:
             error = self._timeout(what, deadline.timeout, cancelled=True)
-            yield from self._cancel()
+            yield from self._cancel_and_wait()
             raise error from None
         except BaseException:
-            yield from self._cancel()
+            yield from self._cancel_and_wait()
             raise
-
-    def _cancel(self) -> Op[None]:
-        """Cancel the lifespan task and wait (bounded) until it has ended."""
-        if self._task is None or self.app_done:
-            return
-        self._cancel_app()
-        deadline = Deadline(CANCEL_WAIT)
-        with contextlib.suppress(TimeoutError):
-            while not self.app_done:
-                yield self._wait(deadline)

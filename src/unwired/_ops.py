@@ -14,6 +14,8 @@ import time
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, TypeAlias, TypeVar
 
+import anyio
+
 from ._backends import Backend
 
 T = TypeVar("T")
@@ -35,13 +37,24 @@ class Deadline:
 
 
 async def drive_async(op: Op[T], backend: Backend) -> T:
-    """Run an operation on the current loop."""
+    """Run an operation on the current loop.
+
+    Once a wait has failed (a timeout, or the test task being cancelled), the
+    operation's cleanup waits are shielded from cancellation: they are bounded
+    by their own deadlines, and the app must be seen to end.
+    """
+    shielded = False
     try:
         wait = op.send(None)
         while True:
             try:
-                await backend.wait(*wait)
+                if shielded:
+                    with anyio.CancelScope(shield=True):
+                        await backend.wait(*wait)
+                else:
+                    await backend.wait(*wait)
             except BaseException as exc:  # timeouts, cancellation: the op decides
+                shielded = True
                 wait = op.throw(exc)
             else:
                 wait = op.send(None)

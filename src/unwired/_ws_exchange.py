@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections import deque
 
-from ._app_task import AppTask
+from ._app_task import AppTask, is_disconnect_error
 from ._backends import Backend
 from ._exceptions import (
     ASGIProtocolError,
-    ClientDisconnected,
     websocket_denial_type,
     websocket_disconnect_type,
 )
@@ -74,7 +73,7 @@ class WebSocketExchange(AppTask):
         escape) has not failed.
         """
         exc = self.app_error
-        if self.protocol_error is None and self._cycle.disconnected and _closing_error(exc):
+        if self.protocol_error is None and self._cycle.disconnected and is_disconnect_error(exc):
             return None
         return self._failure()
 
@@ -104,7 +103,7 @@ class WebSocketExchange(AppTask):
             except BaseException as exc:
                 if isinstance(exc, TimeoutError):
                     exc = self._timeout("the app to accept the connection", timeout, cancelled=True)
-                self._cancel_app()
+                yield from self._cancel_and_wait()
                 raise exc from None
         event = self._outbox.popleft()
         if type(event) is Accepted:
@@ -134,7 +133,7 @@ class WebSocketExchange(AppTask):
                     error = self._timeout(
                         "the rest of the denial response", timeout, cancelled=True
                     )
-                    self._cancel_app()
+                    yield from self._cancel_and_wait()
                     raise error from None
             event = self._outbox.popleft()
             assert type(event) is DenialBody
@@ -169,7 +168,7 @@ class WebSocketExchange(AppTask):
                 msg = "a message from the app"
                 raise self._timeout(msg, timeout, cancelled=False) from None
             except BaseException:
-                self._cancel_app()
+                yield from self._cancel_and_wait()
                 raise
         event = self._outbox.popleft()
         if type(event) is Data:
@@ -191,20 +190,3 @@ class WebSocketExchange(AppTask):
             self._inbox.append({"type": "websocket.disconnect", "code": 1000, "reason": ""})
             self._app_signal.notify()
         yield from self._wind_down()
-
-
-def _closing_error(exc: BaseException | None) -> bool:
-    """An exception that only says the connection was closed under the app."""
-    seen = 0
-    current: BaseException | None = exc
-    while current is not None and seen < 20:
-        if isinstance(current, ClientDisconnected) or type(current).__name__ in (
-            "WebSocketDisconnect",
-            "ClientDisconnect",
-        ):
-            return True
-        if isinstance(current, BaseExceptionGroup):
-            return any(_closing_error(e) for e in current.exceptions)
-        current = current.__cause__ or current.__context__
-        seen += 1
-    return False
