@@ -6,8 +6,8 @@ the page leaves ``app`` undefined or a snippet asserts nothing, a small app and
 assertions are added around the unchanged snippet. Test names get a suffix so
 that the page's several ``test_app`` functions can live in one module.
 
-The WebSocket examples ("Testing WebSocket sessions") are not here: they arrive
-with unwired's WebSocket support.
+The WebSocket examples ("Testing WebSocket sessions") follow the same rule; the
+statements of its method lists get small apps of their own.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.templating import Jinja2Templates
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from unwired import TestClient
 
@@ -324,7 +325,107 @@ def test_app_uvloop() -> None:
 
 
 # -- "Testing WebSocket sessions" ----------------------------------------------------
-# Skipped: these examples arrive with unwired's WebSocket support.
+
+
+async def websocket_app(scope, receive, send):  # type: ignore[no-untyped-def]
+    # the page's ``app``
+    assert scope["type"] == "websocket"
+    websocket = WebSocket(scope, receive=receive, send=send)
+    await websocket.accept()
+    await websocket.send_text("Hello, world!")
+    await websocket.close()
+
+
+def test_app_websocket() -> None:
+    app = websocket_app
+    client = TestClient(app)
+    with client.websocket_connect("/") as websocket:
+        data = websocket.receive_text()
+        assert data == "Hello, world!"
+        # added: then the app closed the connection
+        with pytest.raises(WebSocketDisconnect) as info:
+            websocket.receive_text()
+        assert info.value.code == 1000
+
+
+# -- "Establishing a test session": "May raise starlette.websockets.WebSocketDisconnect
+# if the application does not accept the websocket connection." (a small app added)
+
+
+async def refuse(websocket: WebSocket) -> None:
+    await websocket.close(code=4003, reason="not today")
+
+
+refusing_app = Starlette(routes=[WebSocketRoute("/", refuse)])
+
+
+def test_websocket_not_accepted() -> None:
+    app = refusing_app
+    client = TestClient(app)
+    with pytest.raises(WebSocketDisconnect) as info:  # noqa: SIM117 - the page's pattern
+        with client.websocket_connect("/"):
+            pytest.fail("the app accepted")  # added
+    # added
+    assert (info.value.code, info.value.reason) == (4003, "not today")
+
+
+# -- the note on ``params``: "hard code it directly in the URL" ------------------------
+
+
+async def echo_query(websocket: WebSocket) -> None:
+    await websocket.accept()
+    await websocket.send_json(dict(websocket.query_params))
+    await websocket.close()
+
+
+query_app = Starlette(routes=[WebSocketRoute("/path", echo_query)])
+
+
+def test_websocket_query_in_the_url() -> None:
+    app = query_app
+    client = TestClient(app)
+    with client.websocket_connect("/path?foo=bar") as websocket:
+        # added
+        assert websocket.receive_json() == {"foo": "bar"}
+    # added: unwired's websocket_connect supports ``params`` too (Starlette's does not)
+    with client.websocket_connect("/path", params={"foo": "bar"}) as websocket:
+        assert websocket.receive_json() == {"foo": "bar"}
+
+
+# -- "Sending data", "Receiving data", "Closing the connection": the methods the page
+# lists, against a small echo app (added)
+
+
+async def echo(websocket: WebSocket) -> None:
+    await websocket.accept()
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            websocket.app.state.closed_with = message["code"]
+            return
+        if message.get("text") is not None:
+            await websocket.send_text(message["text"])
+        else:
+            await websocket.send_bytes(message["bytes"])
+
+
+echo_app = Starlette(routes=[WebSocketRoute("/", echo)])
+
+
+def test_websocket_session_methods() -> None:
+    app = echo_app
+    client = TestClient(app)
+    with client.websocket_connect("/") as websocket:
+        websocket.send_text("text")
+        assert websocket.receive_text() == "text"
+        websocket.send_bytes(b"bytes")
+        assert websocket.receive_bytes() == b"bytes"
+        websocket.send_json({"mode": "text"})
+        assert websocket.receive_json() == {"mode": "text"}
+        websocket.send_json({"mode": "binary"}, mode="binary")
+        assert websocket.receive_json(mode="binary") == {"mode": "binary"}
+        websocket.close(code=1001)
+    assert echo_app.state.closed_with == 1001
 
 
 # -- "Asynchronous tests" ------------------------------------------------------------
