@@ -272,3 +272,34 @@ def test_zerocopysend_without_offset_reads_from_the_current_position(tmp_path: A
 
     with TestClient(app, lifespan="off") as client:
         assert client.get("/").content == b"456789"
+
+
+def test_promised_trailers_that_never_come_leave_the_body_whole() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "trailers": True})
+        await send({"type": "http.response.body", "body": b"hello"})
+        await send(
+            {"type": "http.response.trailers", "headers": [(b"x", b"1")], "more_trailers": True}
+        )
+
+    with TestClient(app, lifespan="off") as client:
+        response = client.get("/")
+    assert response.content == b"hello"
+    assert response.extensions["http.response.trailers"] == [(b"x", b"1")]
+
+
+def test_the_app_moves_on_to_its_next_chunk_while_the_test_reads_one() -> None:
+    started: list[int] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for index in range(3):
+            started.append(index)
+            await send({"type": "http.response.body", "body": b"%d" % index, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    with TestClient(app, lifespan="off") as client, client.stream("GET", "/") as response:
+        chunks = response.iter_raw()
+        assert next(chunks) == b"0"
+        assert started == [0, 1]  # the second chunk is on its way, not the third
+        assert list(chunks) == [b"1", b"2"]

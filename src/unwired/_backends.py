@@ -37,7 +37,7 @@ class Backend(Protocol):
     def wake(self, waiter: Any) -> None: ...
     async def wait(self, waiter: Any, timeout: float | None) -> None: ...
     def is_cancellation(self, exc: BaseException) -> bool: ...
-    async def checkpoint(self) -> None: ...
+    def soon(self) -> Any: ...
     async def to_thread(self, fn: Callable[..., T], *args: Any) -> T: ...
 
 
@@ -117,9 +117,11 @@ class AsyncioBackend:
     def is_cancellation(exc: BaseException) -> bool:
         return isinstance(exc, asyncio.CancelledError)
 
-    @staticmethod
-    async def checkpoint() -> None:
-        await asyncio.sleep(0)
+    def soon(self) -> asyncio.Future[None]:
+        """A waiter set by the loop's next pass: waiting on it lets ready tasks run."""
+        waiter = self.loop.create_future()
+        self.loop.call_soon(self.wake, waiter)
+        return waiter
 
     async def to_thread(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.loop.run_in_executor(None, fn, *args)
@@ -199,8 +201,10 @@ class TrioBackend:
     def is_cancellation(self, exc: BaseException) -> bool:
         return isinstance(exc, self._trio.Cancelled)
 
-    async def checkpoint(self) -> None:
-        await self._trio.lowlevel.checkpoint()
+    def soon(self) -> trio.Event:
+        waiter = self._trio.Event()
+        self._token.run_sync_soon(waiter.set)
+        return waiter
 
     async def to_thread(self, fn: Callable[..., T], *args: Any) -> T:
         return await self._trio.to_thread.run_sync(fn, *args)

@@ -136,12 +136,10 @@ class HTTPExchange(AppTask):
         """Hand a chunk to the test; with ``wait``, return once the test has taken it.
 
         That is the back-pressure: a streaming app is never more than one chunk
-        ahead of the test. An empty chunk (or a ``HEAD`` body) still yields to
-        the loop, so an app sending them endlessly cannot starve the timeouts.
+        ahead of the test. Empty chunks (and ``HEAD`` bodies) wait too, as with
+        Starlette's client; the test skips them.
         """
-        if not data:
-            if wait:
-                await self._backend.checkpoint()
+        if not data and not wait:
             return
         self._chunks.append(data)
         self._wake_test()
@@ -203,7 +201,7 @@ class HTTPExchange(AppTask):
         """
         if not self.app_done or not self.body_complete:
             return None
-        data = b"".join(self._chunks)
+        data = b"".join(self._chunks)  # the one last chunk, or nothing
         self._chunks.clear()
         return data
 
@@ -221,15 +219,21 @@ class HTTPExchange(AppTask):
     def next_chunk(self, timeout: float | None) -> Op[bytes | None]:
         """The next body chunk, or ``None`` once the body is over (or the app ended)."""
         deadline = Deadline(timeout)
-        while not self._chunks:
-            if self.body_complete or self.app_done or self._cycle.disconnected:
-                return None
-            try:
-                yield self._wait(deadline)
-            except BaseException as exc:
-                yield from self._give_up(exc, "the next chunk of the response body", timeout)
-        data = self._chunks.popleft()
-        self._wake_app()
+        while True:
+            while not self._chunks:
+                if self.body_complete or self.app_done or self._cycle.disconnected:
+                    return None
+                try:
+                    yield self._wait(deadline)
+                except BaseException as exc:
+                    yield from self._give_up(exc, "the next chunk of the response body", timeout)
+            data = self._chunks.popleft()
+            self._wake_app()
+            if data:
+                break
+        # One pass of the loop lets the app go on to its next chunk while the
+        # test looks at this one, as it would against a server.
+        yield self._backend.soon(), None
         return data
 
     def finish(self, timeout: float | None) -> Op[None]:

@@ -33,7 +33,18 @@ class Deadline:
         self._end = None if timeout is None else time.monotonic() + timeout
 
     def left(self) -> float | None:
-        return None if self._end is None else max(0.0, self._end - time.monotonic())
+        """Seconds left (``None``: no limit).
+
+        Raises:
+            TimeoutError: none are left; checked before every wait, as a
+                waiter that keeps being set would never reach its own timer.
+        """
+        if self._end is None:
+            return None
+        left = self._end - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        return left
 
 
 async def drive_async(op: Op[T], backend: Backend) -> T:
