@@ -1,4 +1,4 @@
-"""httpx2 transports over ``HTTPExchange``: the only place requests become scopes.
+"""httpx2 transports over the exchanges: the only place requests become scopes.
 
 Rule: a transport translates — httpx2 request to scope and body, exchange
 events to an httpx2 response, ``TimeoutError`` to ``httpx2.ReadTimeout`` — and
@@ -32,8 +32,13 @@ def read_timeout(request: httpx2.Request) -> float | None:
 
 
 def new_exchange(
-    app: ASGIApp, request: httpx2.Request, config: ScopeConfig, backend: Any, sync: bool
+    app: ASGIApp, request: httpx2.Request, config: ScopeConfig, backend: Backend, sync: bool
 ) -> HTTPExchange:
+    """The exchange for one request; a streamed body is read as the app asks for it.
+
+    A sync stream (an iterator, a file, a multipart upload) is read in a worker
+    thread, so even the async client never blocks the app's loop on it.
+    """
     url = request.url
     target = Target(url.scheme, url.host, url.port, url.raw_path)
     headers = [(name.lower(), value) for name, value in request.headers.raw]
