@@ -9,11 +9,14 @@ lifespan exchanges subclass it and add only their protocol's traffic.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from typing import TypeVar
 
 from ._backends import Backend, Signal, TaskHandle
 from ._diagnostics import where_suspended
 from ._exceptions import ASGIProtocolError, ClientDisconnected
 from ._ops import Deadline, Op, Wait
+from ._types import Message
 
 
 def unwrap(exc: BaseException) -> BaseException:
@@ -37,6 +40,7 @@ DISCONNECT_GRACE = 0.1
 CANCEL_WAIT = 5.0
 
 
+E = TypeVar("E")
 _DISCONNECT_NAMES = frozenset({"ClientDisconnect", "WebSocketDisconnect"})
 
 
@@ -94,11 +98,15 @@ class AppTask:
             self.app_done = True
             self._test_signal.notify()
 
-    def _protocol_error(self, exc: ASGIProtocolError) -> None:
-        """Keep the first protocol error, even if the app swallows it."""
-        if self.protocol_error is None:
-            self.protocol_error = exc
-        self._test_signal.notify()
+    def _checked(self, app_sent: Callable[[Message], E], message: Message) -> E:
+        """Check a message the app sent; keep a protocol error even if the app swallows it."""
+        try:
+            return app_sent(message)
+        except ASGIProtocolError as exc:
+            if self.protocol_error is None:
+                self.protocol_error = exc
+            self._test_signal.notify()
+            raise
 
     def _wait(self, deadline: Deadline) -> Wait:
         """Wait for the app's side to change, at most until ``deadline``."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from ._app_task import AppTask, is_disconnect_error
 from ._backends import Backend
-from ._exceptions import ASGIProtocolError, ClientDisconnected
+from ._exceptions import ClientDisconnected
 from ._ops import Deadline, Op
 from ._protocol._http import (
     COMPLETE,
@@ -99,11 +99,7 @@ class HTTPExchange(AppTask):
         return (b"", False) if chunk is None else (bytes(chunk), True)
 
     async def _send(self, message: Message) -> None:
-        try:
-            event = self._cycle.app_sent(message)
-        except ASGIProtocolError as exc:
-            self._protocol_error(exc)
-            raise
+        event = self._checked(self._cycle.app_sent, message)
         await self._deliver(event)
         state = self._cycle.state
         if state is COMPLETE or state is SENDING_TRAILERS:

@@ -48,11 +48,7 @@ class Lifespan(AppTask):
         return message
 
     async def _send(self, message: Message) -> None:
-        try:
-            self._outcome = self._cycle.app_sent(message)
-        except ASGIProtocolError as exc:
-            self._protocol_error(exc)
-            raise
+        self._outcome = self._checked(self._cycle.app_sent, message)
         self._test_signal.notify()
 
     def _request(self, phase: str) -> None:

@@ -12,7 +12,6 @@ from collections import deque
 from ._app_task import AppTask, is_disconnect_error
 from ._backends import Backend
 from ._exceptions import (
-    ASGIProtocolError,
     websocket_denial_type,
     websocket_disconnect_type,
 )
@@ -55,11 +54,7 @@ class WebSocketExchange(AppTask):
         return self._inbox.popleft()
 
     async def _send(self, message: Message) -> None:
-        try:
-            event = self._cycle.app_sent(message)
-        except ASGIProtocolError as exc:
-            self._protocol_error(exc)
-            raise
+        event = self._checked(self._cycle.app_sent, message)
         self._outbox.append(event)
         self._test_signal.notify()
 
