@@ -28,11 +28,8 @@ faster than ASGITransport.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
-import json
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -45,16 +42,9 @@ import httpx2
 
 import unwired
 
-from .bench_http import (
-    DEFAULT,
-    QUICK,
-    Config,
-    Target,
-    check_trivial,
-    environment,
-    floor_handler,
-    trivial_app,
-)
+from ._cli import Config, Target, Timed, json_document, target_lines
+from ._cli import main as cli_main
+from .bench_http import DEFAULT, QUICK, check_trivial, environment, floor_handler, trivial_app
 
 BASE_URL = "http://testserver"
 
@@ -81,21 +71,12 @@ def asgi_transport_client() -> httpx2.AsyncClient:
 
 
 @dataclass
-class Contender:
+class Contender(Timed):
     key: str
     label: str
     make: Callable[[], httpx2.AsyncClient]
     inside_with: bool  # enter ``async with`` (for unwired: run the lifespan)
     rounds_us: list[float] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.rounds_us)
-
-    @property
-    def spread(self) -> float:
-        """Half the range over rounds, as a fraction of the median."""
-        return (max(self.rounds_us) - min(self.rounds_us)) / 2 / self.median
 
 
 def contenders() -> list[Contender]:
@@ -128,7 +109,7 @@ async def per_request_us(client: httpx2.AsyncClient, n: int) -> float:
     return elapsed / n * 1e6
 
 
-async def run(config: Config, progress: Callable[[str], None]) -> list[Contender]:
+async def run_on_loop(config: Config, progress: Callable[[str], None]) -> list[Contender]:
     todo = contenders()
     async with AsyncExitStack() as stack:
         clients: dict[str, httpx2.AsyncClient] = {}
@@ -150,6 +131,15 @@ async def run(config: Config, progress: Callable[[str], None]) -> list[Contender
     return todo
 
 
+def run(config: Config, progress: Callable[[str], None], uvloop: bool) -> list[Contender]:
+    """``run_on_loop`` on a new asyncio loop, or on uvloop's."""
+    if uvloop:
+        import uvloop as uvloop_module
+
+        return uvloop_module.run(run_on_loop(config, progress))
+    return asyncio.run(run_on_loop(config, progress))
+
+
 # -- the report ------------------------------------------------------------------
 
 
@@ -167,14 +157,14 @@ def targets(results: dict[str, Contender]) -> list[Target]:
     ]  # fmt: skip
 
 
-def loop_name(use_uvloop: bool) -> str:
-    return f"uvloop {version('uvloop')}" if use_uvloop else "asyncio"
+def loop_name(uvloop: bool) -> str:
+    return f"uvloop {version('uvloop')}" if uvloop else "asyncio"
 
 
-def report(config: Config, results: list[Contender], goals: list[Target], use_uvloop: bool) -> str:
+def report(config: Config, results: list[Contender], goals: list[Target], uvloop: bool) -> str:
     env = environment()
     lines = [
-        f"unwired HTTP benchmark: async GET on {loop_name(use_uvloop)}, median over "
+        f"unwired HTTP benchmark: async GET on {loop_name(uvloop)}, median over "
         f"{config.rounds} rounds of the mean time per request",
         f"Python {env['python']}, {env['platform']}, {env['cpus']} CPU(s) available",
         f"unwired {env['unwired']}, httpx2 {env['httpx2']}, anyio {env['anyio']}",
@@ -188,88 +178,41 @@ def report(config: Config, results: list[Contender], goals: list[Target], use_uv
             f"  {contender.label:44} {config.requests:8} {contender.median:10.1f} "
             f"{'±' + format(contender.spread, '.0%'):>7} {contender.median / floor:7.2f}x"
         )
-    lines += ["", f"{'targets (PRODUCT.md)':57} {'measured':>9} {'target':>8}"]
-    for goal in goals:
-        lines.append(
-            f"  {goal.label:55} {goal.value:8.2f}x {goal.op + ' ' + format(goal.bound, 'g'):>7}x"
-            f"  {goal.verdict}"
-        )
-    missed = sum(goal.verdict == "FAIL" for goal in goals)
-    lines += ["", "all targets met" if not missed else f"{missed} target(s) missed"]
+    lines += ["", *target_lines(goals, "targets (PRODUCT.md)")]
     return "\n".join(lines)
 
 
 def as_json(
-    config: Config, results: list[Contender], goals: list[Target], use_uvloop: bool
+    config: Config, results: list[Contender], goals: list[Target], uvloop: bool
 ) -> dict[str, Any]:
-    return {
-        "benchmark": "http_async_get",
-        "environment": {**environment(), "loop": loop_name(use_uvloop)},
-        "config": vars(config),
-        "contenders": {
-            c.key: {
-                "label": c.label,
-                "inside_with": c.inside_with,
-                "requests_per_round": config.requests,
-                "median_us": c.median,
-                "spread": c.spread,
-                "rounds_us": c.rounds_us,
-            }
-            for c in results
-        },
-        "targets": [
-            {
-                "label": g.label,
-                "value": g.value,
-                "op": g.op,
-                "bound": g.bound,
-                "verdict": g.verdict,
-            }
-            for g in goals
-        ],
+    contenders = {
+        c.key: {
+            "label": c.label,
+            "inside_with": c.inside_with,
+            "requests_per_round": config.requests,
+            **c.timings_json(),
+        }
+        for c in results
     }
+    return json_document(
+        "http_async_get", {**environment(), "loop": loop_name(uvloop)}, config, contenders, goals
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.bench_async",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    return cli_main(
+        argv,
+        "benchmarks.bench_async",
+        __doc__,
+        DEFAULT,
+        QUICK,
+        run,
+        targets,
+        report,
+        as_json,
+        pin_cpu=False,
+        flags={"--uvloop": "run on uvloop instead of asyncio"},
     )
-    parser.add_argument("--quick", action="store_true", help="a short run (a few seconds)")
-    parser.add_argument("--rounds", type=int, help="number of rounds (default 7, quick 3)")
-    parser.add_argument("--json", metavar="PATH", help="also write the numbers to PATH")
-    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    parser.add_argument("--uvloop", action="store_true", help="run on uvloop instead of asyncio")
-    args = parser.parse_args(argv)
-    config = QUICK if args.quick else DEFAULT
-    if args.rounds is not None:
-        if args.rounds < 1:
-            parser.error("--rounds must be at least 1")
-        config = Config(args.rounds, config.requests, config.warmup)
-
-    interactive = sys.stderr.isatty()
-
-    def progress(text: str) -> None:
-        if interactive:
-            print(f"\r{text}...", end="", file=sys.stderr, flush=True)
-
-    if args.uvloop:
-        import uvloop
-
-        results = uvloop.run(run(config, progress))
-    else:
-        results = asyncio.run(run(config, progress))
-    if interactive:
-        print("\r\033[K", end="", file=sys.stderr, flush=True)
-    goals = targets({c.key: c for c in results})
-    print(report(config, results, goals, args.uvloop))
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as file:
-            json.dump(as_json(config, results, goals, args.uvloop), file, indent=2)
-            file.write("\n")
-    missed = any(goal.verdict == "FAIL" for goal in goals)
-    return 1 if args.strict and missed else 0
 
 
 if __name__ == "__main__":

@@ -28,12 +28,8 @@ keeps the process on one core.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
-import json
-import os
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -49,7 +45,9 @@ from starlette.websockets import WebSocket
 
 import unwired
 
-from .bench_http import Config, Target, environment
+from ._cli import Config, Target, Timed, json_document, target_lines
+from ._cli import main as cli_main
+from .bench_http import environment
 
 MESSAGE = "hello, echo"
 
@@ -159,7 +157,7 @@ def async_session(app: Any) -> Callable[[ExitStack], Timer]:
 
 
 @dataclass
-class Contender:
+class Contender(Timed):
     key: str
     label: str
     group: str
@@ -169,15 +167,6 @@ class Contender:
 
     def round_trips(self, config: Config) -> int:
         return max(1, round(config.requests * self.share))
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.rounds_us)
-
-    @property
-    def spread(self) -> float:
-        """Half the range over rounds, as a fraction of the median."""
-        return (max(self.rounds_us) - min(self.rounds_us)) / 2 / self.median
 
 
 DEFAULT = Config(rounds=7, requests=10000, warmup=500)
@@ -263,88 +252,27 @@ def report(config: Config, results: list[Contender], goals: list[Target]) -> str
             f"{contender.median:9.1f} {'±' + format(contender.spread, '.0%'):>7} "
             f"{format(faster, '.1f') + 'x faster' if contender.share == 1 else '':>13}".rstrip()
         )
-    lines += ["", f"{'targets (issue 5)':50} {'measured':>9} {'target':>8}"]
-    for goal in goals:
-        bound = f"{goal.op} {goal.bound:g}x" if goal.op else ""
-        lines.append(f"  {goal.label:48} {goal.value:8.1f}x {bound:>8}  {goal.verdict}")
-    missed = sum(goal.verdict == "FAIL" for goal in goals)
-    lines += ["", "all targets met" if not missed else f"{missed} target(s) missed"]
+    lines += ["", *target_lines(goals, "targets (issue 5)", label_width=48, precision=1)]
     return "\n".join(lines)
 
 
 def as_json(config: Config, results: list[Contender], goals: list[Target]) -> dict[str, Any]:
-    return {
-        "benchmark": "websocket_echo_round_trip",
-        "environment": environment(),
-        "config": vars(config),
-        "contenders": {
-            c.key: {
-                "label": c.label,
-                "app": c.group,
-                "round_trips_per_round": c.round_trips(config),
-                "median_us": c.median,
-                "spread": c.spread,
-                "rounds_us": c.rounds_us,
-            }
-            for c in results
-        },
-        "targets": [
-            {
-                "label": g.label,
-                "value": g.value,
-                "op": g.op or None,
-                "bound": g.bound if g.op else None,
-                "verdict": g.verdict,
-            }
-            for g in goals
-        ],
+    contenders = {
+        c.key: {
+            "label": c.label,
+            "app": c.group,
+            "round_trips_per_round": c.round_trips(config),
+            **c.timings_json(),
+        }
+        for c in results
     }
+    return json_document("websocket_echo_round_trip", environment(), config, contenders, goals)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.bench_websocket",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    return cli_main(
+        argv, "benchmarks.bench_websocket", __doc__, DEFAULT, QUICK, run, targets, report, as_json
     )
-    parser.add_argument("--quick", action="store_true", help="a short run (a few seconds)")
-    parser.add_argument("--rounds", type=int, help="number of rounds (default 7, quick 3)")
-    parser.add_argument("--json", metavar="PATH", help="also write the numbers to PATH")
-    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    parser.add_argument(
-        "--pin-cpu",
-        type=int,
-        metavar="N",
-        help="run on CPU N only (Linux); Starlette's thread hand-offs are cheaper on one core",
-    )
-    args = parser.parse_args(argv)
-    if args.pin_cpu is not None:
-        if not hasattr(os, "sched_setaffinity"):
-            parser.error("--pin-cpu needs os.sched_setaffinity (Linux)")
-        os.sched_setaffinity(0, {args.pin_cpu})
-    config = QUICK if args.quick else DEFAULT
-    if args.rounds is not None:
-        if args.rounds < 1:
-            parser.error("--rounds must be at least 1")
-        config = Config(args.rounds, config.requests, config.warmup)
-
-    interactive = sys.stderr.isatty()
-
-    def progress(text: str) -> None:
-        if interactive:
-            print(f"\r{text}...", end="", file=sys.stderr, flush=True)
-
-    results = run(config, progress)
-    if interactive:
-        print("\r\033[K", end="", file=sys.stderr, flush=True)
-    goals = targets({c.key: c for c in results})
-    print(report(config, results, goals))
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as file:
-            json.dump(as_json(config, results, goals), file, indent=2)
-            file.write("\n")
-    missed = any(goal.verdict == "FAIL" for goal in goals)
-    return 1 if args.strict and missed else 0
 
 
 if __name__ == "__main__":
