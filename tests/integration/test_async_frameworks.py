@@ -27,10 +27,20 @@ from starlette.background import BackgroundTask
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tests.integration.test_starlette import (  # the same endpoints, for the async client
+    BoomError,
+    raises,
+    raises_mid_stream,
+    session_clear,
+    session_get,
+    session_set,
+    set_cookie,
+    show_cookies,
+)
 from unwired import AsyncTestClient
 
 pytestmark = pytest.mark.anyio
@@ -354,22 +364,6 @@ async def test_finite_streaming_response_read_to_the_end() -> None:
 # -- raise_server_exceptions -------------------------------------------------------
 
 
-class BoomError(Exception):
-    pass
-
-
-async def raises(request: Request) -> Response:
-    raise BoomError(f"boom at {request.url.path}")
-
-
-async def raises_mid_stream(request: Request) -> StreamingResponse:
-    async def generate() -> AsyncIterator[bytes]:
-        yield b"partial "
-        raise BoomError(f"boom at {request.url.path}")
-
-    return StreamingResponse(generate())
-
-
 ERROR_APP = Starlette(routes=[Route("/endpoint", raises), Route("/stream", raises_mid_stream)])
 
 
@@ -410,30 +404,6 @@ async def test_fastapi_unhandled_exception_both_ways() -> None:
 
 
 # -- cookies and sessions ----------------------------------------------------------
-
-
-async def session_set(request: Request) -> JSONResponse:
-    request.session.update(request.query_params)
-    return JSONResponse(request.session)
-
-
-async def session_get(request: Request) -> JSONResponse:
-    return JSONResponse(request.session)
-
-
-async def session_clear(request: Request) -> JSONResponse:
-    request.session.clear()
-    return JSONResponse(request.session)
-
-
-async def set_cookie(request: Request) -> PlainTextResponse:
-    response = PlainTextResponse("set")
-    response.set_cookie("token", request.query_params["value"], httponly=True)
-    return response
-
-
-async def show_cookies(request: Request) -> JSONResponse:
-    return JSONResponse(request.cookies)
 
 
 SESSION_APP = Starlette(
