@@ -52,9 +52,6 @@ def new_exchange(
     return HTTPExchange(app, scope, body, backend)
 
 
-_WS_SCHEMES = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
-
-
 def new_websocket_exchange(
     app: ASGIApp,
     request: httpx2.Request,
@@ -64,7 +61,7 @@ def new_websocket_exchange(
 ) -> WebSocketExchange:
     """The session for a handshake request built by the client (URL, headers, cookies)."""
     url = request.url
-    target = Target(_WS_SCHEMES.get(url.scheme, url.scheme), url.host, url.port, url.raw_path)
+    target = Target(url.scheme, url.host, url.port, url.raw_path)
     headers = [(name.lower(), value) for name, value in request.headers.raw]
     scope = websocket_scope(target, headers, subprotocols, config)
     return WebSocketExchange(app, scope, backend)

@@ -17,6 +17,8 @@ HTTP_SPEC_VERSION = "2.4"
 WEBSOCKET_SPEC_VERSION = "2.4"
 LIFESPAN_SPEC_VERSION = "2.0"
 
+_WS_SCHEMES = {"http": "ws", "https": "wss"}
+
 DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
 
 
@@ -85,7 +87,8 @@ def http_scope(method: str, target: Target, headers: Headers, config: ScopeConfi
 def websocket_scope(
     target: Target, headers: Headers, subprotocols: list[str], config: ScopeConfig
 ) -> Scope:
-    """The scope of a WebSocket handshake (``scheme`` is ``ws`` or ``wss``)."""
+    """The scope of a WebSocket handshake; an ``http``/``https`` URL gives ``ws``/``wss``."""
+    target = target._replace(scheme=_WS_SCHEMES.get(target.scheme, target.scheme))
     raw_path, query_string, path = _split_target(target.raw_path)
     return {
         "type": "websocket",
