@@ -147,7 +147,7 @@ class AppTask:
 
     def _timeout(self, what: str, timeout: float | None, *, cancelled: bool) -> TimeoutError:
         """A timeout saying what the test waited for and where the app is suspended."""
-        where = where_suspended(self._task) if self._task is not None else ""
+        where = where_suspended(self._task)
         after = "; the app task was cancelled" if cancelled else ""
         waited = "" if timeout is None else f" after {timeout:g}s"
         return TimeoutError(f"{self.label}: timed out{waited} waiting for {what}{after}.{where}")

@@ -128,17 +128,19 @@ class AsyncioBackend:
 
 
 class _TrioTask:
-    __slots__ = ("_cancelled", "_done", "_scope", "coroutine")
+    __slots__ = ("_cancelled", "_done", "_scope", "coroutine", "trio_task")
 
     def __init__(self) -> None:
         self._scope: trio.CancelScope | None = None
         self.coroutine: Coroutine[Any, Any, None] | None = None
+        self.trio_task: trio.lowlevel.Task | None = None  # for diagnostics
         self._cancelled = False
         self._done = False
 
     async def run(self, fn: AppCoroutine) -> None:
         import trio
 
+        self.trio_task = trio.lowlevel.current_task()
         try:
             with trio.CancelScope() as self._scope:
                 if self._cancelled:
