@@ -317,7 +317,14 @@ class PortalDriver:
     def drive(self, op: Op[T]) -> T:
         portal = self.portal
         assert self._backend is not None
-        return portal.call(drive_async, op, self._backend)
+        finished = threading.Event()
+        future = portal.start_task_soon(_drive_then_set, op, self._backend, finished)
+        try:
+            return future.result()
+        except BaseException:  # Ctrl-C in the test: the app must be seen to end first
+            if future.cancel():
+                finished.wait(CLOSE_TIMEOUT)
+            raise
 
     def close(self, final: bool = True) -> None:
         with self._lock:
@@ -325,6 +332,13 @@ class PortalDriver:
             cm, self._portal_cm, self._portal = self._portal_cm, None, None
         if cm is not None:
             cm.__exit__(None, None, None)
+
+
+async def _drive_then_set(op: Op[T], backend: Backend, finished: threading.Event) -> T:
+    try:
+        return await drive_async(op, backend)
+    finally:
+        finished.set()
 
 
 def run(driver: Driver, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
