@@ -6,6 +6,7 @@ import asyncio
 import gc
 import sys
 import threading
+import weakref
 from typing import Any
 
 import pytest
@@ -174,6 +175,27 @@ def test_closing_releases_the_loop_and_every_thread() -> None:
     asyncio.run(_from_async(client))  # starts the helper thread
     client.close()
     assert set(threading.enumerate()) <= before
+
+
+@pytest.mark.parametrize("close", ["close", "with", "garbage"])
+def test_a_closed_client_leaves_its_loop_to_the_garbage_collector(close: str) -> None:
+    # anyio keeps per-loop state keyed weakly by the loop; a value that refers
+    # back to the loop (the root task unwired gives anyio) kept every loop alive
+    app = LoopSpy()
+    client = TestClient(app)
+    if close == "with":
+        with client:
+            client.get("/")
+    else:
+        client.get("/")
+    if close == "close":
+        client.close()
+    loop = weakref.ref(app.loops[0])
+    del client, app
+    gc.collect()
+    TestClient(LoopSpy()).close()  # closes a collected client's driver
+    gc.collect()
+    assert loop() is None
 
 
 async def _from_async(client: TestClient) -> None:

@@ -205,10 +205,6 @@ class AsyncioDriver:
             helper.shutdown(wait=True)
 
 
-async def _keep() -> None:
-    await asyncio.get_running_loop().create_future()  # until cancelled by _shutdown
-
-
 def _give_anyio_a_root_task(loop: asyncio.AbstractEventLoop) -> None:
     """Make a task that lives as long as the loop anyio's "root task".
 
@@ -223,11 +219,17 @@ def _give_anyio_a_root_task(loop: asyncio.AbstractEventLoop) -> None:
     except ImportError:  # pragma: no cover - a future anyio without it
         return
 
-    async def adopt() -> None:  # the loop's first task: it runs before any app code
-        _root_task.set(loop.create_task(_keep(), name="unwired: anyio root task"))
+    async def root() -> None:  # the loop's first task: it runs before any app code
+        token = _root_task.set(asyncio.current_task())
+        try:
+            await loop.create_future()  # until cancelled by _shutdown
+        finally:
+            # anyio keeps the task in a mapping keyed weakly by the loop, and
+            # the task refers to the loop: left there, the loop is never freed
+            _root_task.reset(token)
 
     # Scheduled, not run: the thread creating the loop may be running another one.
-    loop.create_task(adopt(), name="unwired: adopt anyio root task")
+    loop.create_task(root(), name="unwired: anyio root task")
 
 
 def _shutdown(loop: asyncio.AbstractEventLoop) -> None:
