@@ -199,3 +199,98 @@ def test_timeout_report_shows_the_worker_thread_of_a_sync_endpoint() -> None:
     thread_stack = _section(report, "its worker thread 'AnyIO worker thread' is suspended at")
     assert thread_stack[-1] == "blocking_endpoint"
     assert "threading.py" not in report
+
+
+# Every wait on the app: the message says what was awaited, for how long, and where.
+
+
+class _StuckApp:
+    """Hangs at ``where``; in ``_stuck_here``, which every report must end at."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await receive()
+            await self._maybe_stuck("startup")
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+            await self._maybe_stuck("shutdown")
+            await send({"type": "lifespan.shutdown.complete"})
+        elif kind == "websocket":
+            await receive()
+            await self._maybe_stuck("accept")
+            await send({"type": "websocket.accept"})
+            await self._maybe_stuck("message")
+        else:
+            await self._maybe_stuck("start")
+            await send({"type": "http.response.start", "status": 200})
+            await send({"type": "http.response.body", "body": b"1", "more_body": True})
+            await self._maybe_stuck("chunk")
+            await _stuck_here(shielded=True)  # "exit": ignores its disconnect and cancellation
+
+    async def _maybe_stuck(self, where: str) -> None:
+        if where == self.where:
+            await _stuck_here()
+
+
+async def _stuck_here(shielded: bool = False) -> None:
+    if not shielded:
+        await anyio.sleep(3600)
+    end = anyio.current_time() + 0.5
+    while (left := end - anyio.current_time()) > 0:  # half a second, whatever happens
+        try:
+            with anyio.CancelScope(shield=True):  # shields from trio's cancellation...
+                await anyio.sleep(left)
+        except anyio.get_cancelled_exc_class():  # ...and this from asyncio's task.cancel()
+            pass
+
+
+def _provoke(client: TestClient, where: str) -> None:
+    if where in ("startup", "shutdown"):
+        with client:
+            pass
+    elif where in ("accept", "message"):
+        with client.websocket_connect("/") as websocket:
+            websocket.receive_text()
+    elif where == "start":
+        client.get("/")
+    else:
+        with client.stream("GET", "/") as response:
+            chunks = response.iter_raw()
+            next(chunks)
+            if where == "chunk":
+                next(chunks)
+
+
+WAITS = {
+    "start": "the response to start",
+    "chunk": "the next chunk of the response body",
+    "exit": "the app to exit after cancellation",
+    "accept": "the app to accept the connection",
+    "message": "a message from the app",
+    "startup": "the app to answer 'lifespan.startup'",
+    "shutdown": "the app to answer 'lifespan.shutdown'",
+}
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+@pytest.mark.parametrize("where", list(WAITS))
+def test_every_wait_reports_what_how_long_and_where(
+    where: str, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("unwired._app_task.CANCEL_WAIT", 0.2)
+    lifespan = "on" if where in ("startup", "shutdown") else "off"
+    client = TestClient(_StuckApp(where), backend=backend, lifespan=lifespan, timeout=0.2)  # type: ignore[arg-type]
+    with pytest.raises((httpx2.TimeoutException, TimeoutError)) as info:
+        _provoke(client, where)
+    message = str(info.value)
+    assert f"timed out after 0.2s waiting for {WAITS[where]}" in message
+    assert _section(message, "the app is suspended at")[-1] == "_stuck_here"
+    if where in ("accept", "message"):  # a WebSocket session's waits: builtin TimeoutError
+        assert type(info.value) is TimeoutError
+    else:
+        assert isinstance(info.value, httpx2.TimeoutException)
+    client.close()
