@@ -11,14 +11,14 @@ The implementation lives in private modules; this file is the public namespace::
 from typing import TYPE_CHECKING, Any
 
 from . import _exceptions
-from ._client import AsyncTestClient as AsyncTestClient
-from ._client import TestClient as TestClient
 from ._exceptions import ASGIProtocolError as ASGIProtocolError
 from ._exceptions import ClientDisconnected as ClientDisconnected
 from ._exceptions import LifespanFailed as LifespanFailed
 from ._exceptions import UnwiredError as UnwiredError
 
 if TYPE_CHECKING:
+    from ._client import AsyncTestClient as AsyncTestClient
+    from ._client import TestClient as TestClient
     from ._exceptions import WebSocketDenialResponse as WebSocketDenialResponse
     from ._exceptions import WebSocketDisconnect as WebSocketDisconnect
 
@@ -38,6 +38,12 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    # The clients are imported on first use, so that loading the pytest plugin
+    # (``unwired.pytest_plugin``) in a suite that does not use them costs nothing.
+    if name in ("AsyncTestClient", "TestClient"):
+        from . import _client
+
+        return getattr(_client, name)
     # Made on first use: they subclass Starlette's classes when Starlette is installed.
     if name == "WebSocketDisconnect":
         return _exceptions.websocket_disconnect_type()

@@ -38,6 +38,35 @@ T = TypeVar("T")
 _LIFESPAN_MODES = ("auto", "on", "off")
 
 
+class _DefaultTimeout:
+    """The ``timeout`` of a client whose caller gave none.
+
+    ``None`` cannot mean "not given": it means "wait forever". What it stands
+    for is 30 s, unless the run changed it with ``set_default_timeout`` (the
+    pytest plugin's ``--unwired-timeout``); a ``timeout=`` the caller gives wins.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<default: {_default_timeout!r}>"
+
+
+DEFAULT_TIMEOUT = _DefaultTimeout()
+_default_timeout: TimeoutTypes = 30.0
+
+
+def set_default_timeout(timeout: TimeoutTypes) -> TimeoutTypes:
+    """Make ``timeout`` the default of the clients created from now on; return the old one."""
+    global _default_timeout
+    previous, _default_timeout = _default_timeout, timeout
+    return previous
+
+
+def _timeout(timeout: TimeoutTypes | _DefaultTimeout) -> TimeoutTypes:
+    return _default_timeout if isinstance(timeout, _DefaultTimeout) else timeout
+
+
 async def _await(awaitable: Awaitable[T]) -> T:
     return await awaitable
 
@@ -141,7 +170,8 @@ class TestClient(_Setup, httpx2.Client):
         lifespan: ``"auto"`` (run it; an app that raises before answering startup
             does not support it), ``"on"`` (a failure is an error), ``"off"``.
         timeout: bound on every wait for the app, seconds or ``httpx2.Timeout``;
-            ``None`` waits forever. Per-request ``timeout=`` is honoured too.
+            ``None`` waits forever. Default 30 s (or the run's ``--unwired-timeout``).
+            Per-request ``timeout=`` is honoured too.
         http_version: the scope's ``http_version``.
 
     Example:
@@ -170,7 +200,7 @@ class TestClient(_Setup, httpx2.Client):
         client: tuple[str, int] = ("testclient", 50000),
         *,
         lifespan: LifespanMode = "auto",
-        timeout: TimeoutTypes = 30.0,
+        timeout: TimeoutTypes | _DefaultTimeout = DEFAULT_TIMEOUT,
         http_version: str = "1.1",
     ) -> None:
         close_abandoned()
@@ -182,7 +212,7 @@ class TestClient(_Setup, httpx2.Client):
             headers=_headers(headers),
             cookies=cookies,
             follow_redirects=follow_redirects,
-            timeout=timeout,
+            timeout=_timeout(timeout),
             transport=transport,
         )
         finalizer = weakref.finalize(self, abandon, self._driver)
@@ -307,7 +337,7 @@ class AsyncTestClient(_Setup, httpx2.AsyncClient):
         client: tuple[str, int] = ("testclient", 50000),
         *,
         lifespan: LifespanMode = "auto",
-        timeout: TimeoutTypes = 30.0,
+        timeout: TimeoutTypes | _DefaultTimeout = DEFAULT_TIMEOUT,
         http_version: str = "1.1",
     ) -> None:
         config = self._setup(app, root_path, client, lifespan, http_version)
@@ -319,7 +349,7 @@ class AsyncTestClient(_Setup, httpx2.AsyncClient):
             headers=_headers(headers),
             cookies=cookies,
             follow_redirects=follow_redirects,
-            timeout=timeout,
+            timeout=_timeout(timeout),
             transport=transport,
         )
 
