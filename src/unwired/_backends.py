@@ -6,6 +6,8 @@ an anyio task group or ``fail_after`` costs more than the rest of a request.
 
 A *waiter* is a one-shot flag: ``new_waiter()`` makes one, ``wake()`` sets it,
 ``wait()`` waits for it with an optional timeout (raising ``TimeoutError``).
+The waiter ``None`` is set by the loop's next pass: waiting on it lets every
+task that is ready run once (the app answering a request, usually in full).
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ class Backend(Protocol):
     def wake(self, waiter: Any) -> None: ...
     async def wait(self, waiter: Any, timeout: float | None) -> None: ...
     def is_cancellation(self, exc: BaseException) -> bool: ...
-    def soon(self) -> Any: ...
     async def to_thread(self, fn: Callable[..., T], *args: Any) -> T: ...
 
 
@@ -76,7 +77,10 @@ class AsyncioBackend:
             if waiter is self.stop_on:
                 self.loop.stop()
 
-    async def wait(self, waiter: asyncio.Future[None], timeout: float | None) -> None:
+    async def wait(self, waiter: asyncio.Future[None] | None, timeout: float | None) -> None:
+        if waiter is None:
+            await asyncio.sleep(0)
+            return
         if timeout is None:
             await waiter
             return
@@ -86,7 +90,7 @@ class AsyncioBackend:
         finally:
             timer.cancel()
 
-    def run_until(self, waiter: asyncio.Future[None], timeout: float | None) -> None:
+    def run_until(self, waiter: asyncio.Future[None] | None, timeout: float | None) -> None:
         """Run the loop in this thread until ``waiter`` is set (sync driving).
 
         Raises:
@@ -94,7 +98,9 @@ class AsyncioBackend:
         """
         loop = self.loop
         loop.stop()
-        loop.run_forever()  # one pass over what is ready: most requests end here
+        loop.run_forever()  # one pass over what is ready
+        if waiter is None:
+            return
         if not waiter.done():
             self._run_armed(waiter, timeout)
         waiter.result()
@@ -116,12 +122,6 @@ class AsyncioBackend:
     @staticmethod
     def is_cancellation(exc: BaseException) -> bool:
         return isinstance(exc, asyncio.CancelledError)
-
-    def soon(self) -> asyncio.Future[None]:
-        """A waiter set by the loop's next pass: waiting on it lets ready tasks run."""
-        waiter = self.loop.create_future()
-        self.loop.call_soon(self.wake, waiter)
-        return waiter
 
     async def to_thread(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.loop.run_in_executor(None, fn, *args)
@@ -191,7 +191,10 @@ class TrioBackend:
     def wake(waiter: trio.Event) -> None:
         waiter.set()
 
-    async def wait(self, waiter: trio.Event, timeout: float | None) -> None:
+    async def wait(self, waiter: trio.Event | None, timeout: float | None) -> None:
+        if waiter is None:
+            await self._trio.lowlevel.checkpoint()
+            return
         if timeout is None:
             await waiter.wait()
             return
@@ -202,11 +205,6 @@ class TrioBackend:
 
     def is_cancellation(self, exc: BaseException) -> bool:
         return isinstance(exc, self._trio.Cancelled)
-
-    def soon(self) -> trio.Event:
-        waiter = self._trio.Event()
-        self._token.run_sync_soon(waiter.set)
-        return waiter
 
     async def to_thread(self, fn: Callable[..., T], *args: Any) -> T:
         return await self._trio.to_thread.run_sync(fn, *args)

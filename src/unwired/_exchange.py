@@ -16,7 +16,7 @@ from typing import Any
 from ._app_task import AppTask, is_disconnect_error
 from ._backends import Backend
 from ._exceptions import ClientDisconnected
-from ._ops import Deadline, Op
+from ._ops import ONE_PASS, Deadline, Op
 from ._protocol._http import (
     COMPLETE,
     DISCONNECT,
@@ -205,12 +205,15 @@ class HTTPExchange(AppTask):
         """Start the app; wait for ``http.response.start`` (``None`` if it ended first)."""
         self._start("unwired: http app")
         deadline = Deadline(timeout)
-        while self.start is None and not self.app_done:
+        first = True  # most apps answer within one pass of the loop: no waiter, no timer
+        while True:
             try:
-                yield self._wait(deadline)
+                yield ONE_PASS if first else self._wait(deadline)
             except BaseException as exc:
                 yield from self._give_up(exc, "the response to start", timeout)
-        return self.start
+            if self.start is not None or self.app_done:
+                return self.start
+            first = False
 
     def next_chunk(self, timeout: float | None) -> Op[bytes | None]:
         """The next body chunk, or ``None`` once the body is over (or the app ended)."""
@@ -229,7 +232,7 @@ class HTTPExchange(AppTask):
                 break
         # One pass of the loop lets the app go on to its next chunk while the
         # test looks at this one, as it would against a server.
-        yield self._backend.soon(), None
+        yield ONE_PASS
         return data
 
     def finish(self, timeout: float | None) -> Op[None]:

@@ -21,6 +21,8 @@ from ._backends import Backend
 T = TypeVar("T")
 Wait: TypeAlias = tuple[Any, float | None]
 Op: TypeAlias = Generator[Wait, None, T]
+#: The wait that ends after one pass of the loop: the tasks ready to run do.
+ONE_PASS: Wait = (None, None)
 
 
 class Deadline:
