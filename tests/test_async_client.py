@@ -199,3 +199,51 @@ def test_using_the_client_from_another_loop_than_its_lifespan_is_an_error() -> N
         loop.run_until_complete(client.__aexit__())
     finally:
         loop.close()
+
+
+async def test_aclose_ends_what_the_test_left_open() -> None:
+    """Like TestClient.close(): a stream, a session and the lifespan left open are ended."""
+    log: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            if scope["type"] == "lifespan":
+                await receive()
+                await send({"type": "lifespan.startup.complete"})
+                await receive()
+            elif scope["type"] == "websocket":
+                await receive()
+                await send({"type": "websocket.accept"})
+                await receive()
+            else:
+                await send({"type": "http.response.start", "status": 200})
+                while True:
+                    await send({"type": "http.response.body", "body": b"x", "more_body": True})
+        finally:
+            log.append(f"{scope['type']} ended")
+
+    client = AsyncTestClient(app)
+    await client.__aenter__()
+    response = await client.send(client.build_request("GET", "/"), stream=True)
+    session = await client.websocket_connect("/ws").__aenter__()
+    assert (response.status_code, log) == (200, [])
+    await client.aclose()
+    assert sorted(log) == ["http ended", "lifespan ended", "websocket ended"]
+    assert session is not None
+    with pytest.raises(RuntimeError, match="closed"):
+        await client.get("/")
+
+
+async def test_a_request_that_is_not_streamed_gets_its_whole_body_within_the_timeout() -> None:
+    from tests.test_streaming import ENDLESS_MESSAGE
+
+    async def endless(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        while True:
+            await send({"type": "http.response.body", "body": b"tick", "more_body": True})
+            await anyio.sleep(0.01)
+
+    async with AsyncTestClient(endless, lifespan="off", timeout=0.3) as client:
+        with pytest.raises(httpx2.ReadTimeout) as info:
+            await client.get("/events")
+        assert str(info.value).startswith(ENDLESS_MESSAGE)

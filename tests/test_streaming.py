@@ -303,3 +303,28 @@ def test_the_app_moves_on_to_its_next_chunk_while_the_test_reads_one() -> None:
         assert next(chunks) == b"0"
         assert started == [0, 1]  # the second chunk is on its way, not the third
         assert list(chunks) == [b"1", b"2"]
+
+
+async def _endless(scope: Scope, receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    while True:
+        await send({"type": "http.response.body", "body": b"data: tick\n\n", "more_body": True})
+        await asyncio.sleep(0.01)
+
+
+ENDLESS_MESSAGE = (
+    "GET /events: timed out after 0.3s waiting for the end of the response body; a request "
+    "that is not streamed must get its whole body within the timeout: read a response that "
+    "does not end with client.stream()"
+)
+
+
+def test_a_request_that_is_not_streamed_gets_its_whole_body_within_the_timeout() -> None:
+    client = TestClient(_endless, lifespan="off", timeout=0.3)
+    with pytest.raises(httpx2.ReadTimeout) as info:
+        client.get("/events")  # an SSE endpoint read whole would never return
+    assert str(info.value).startswith(ENDLESS_MESSAGE)
+    with client.stream("GET", "/events") as response:  # each chunk has the timeout
+        chunks = response.iter_raw()
+        assert [next(chunks) for _ in range(40)] == [b"data: tick\n\n"] * 40  # 0.4 s
+    client.close()

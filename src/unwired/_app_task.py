@@ -128,6 +128,10 @@ class AppTask:
                 yield from self._cancel_and_wait()
                 raise
 
+    def end(self) -> Op[None]:
+        """End the app if it still runs (its client is being closed); return once it unwound."""
+        yield from self._cancel_and_wait()
+
     def _cancel_and_wait(self) -> Op[None]:
         """Cancel the app and wait, bounded, until it has unwound (its ``finally`` ran).
 

@@ -19,6 +19,7 @@ from httpx2 import URL
 from httpx2._types import CookieTypes, HeaderTypes, TimeoutTypes
 
 from ._app import as_asgi3
+from ._app_task import AppTask
 from ._backends import Backend, current_backend
 from ._driver import Driver, abandon, close_abandoned, create_driver, run
 from ._lifespan import Lifespan, LifespanMode
@@ -26,6 +27,7 @@ from ._ops import Op, drive_async
 from ._portal import DriverPortal
 from ._protocol._scope import ScopeConfig
 from ._transport import (
+    WHOLE_BODY,
     AsyncTransport,
     SyncTransport,
     new_websocket_exchange,
@@ -265,6 +267,13 @@ class TestClient(_Setup, httpx2.Client):
         )
         return WebSocketSession(exchange, self._driver, read_timeout(request))
 
+    def send(
+        self, request: httpx2.Request, *, stream: bool = False, **kwargs: Any
+    ) -> httpx2.Response:
+        """``httpx2.Client.send``; without ``stream``, the whole body gets one timeout."""
+        request.extensions[WHOLE_BODY] = not stream
+        return super().send(request, stream=stream, **kwargs)
+
     @contextlib.contextmanager
     def stream(self, method: str, url: URL | str, **kwargs: Any) -> Iterator[httpx2.Response]:
         """``httpx2.Client.stream``; an app failure after an early close is raised on exit."""
@@ -343,7 +352,11 @@ class AsyncTestClient(_Setup, httpx2.AsyncClient):
         config = self._setup(app, root_path, client, lifespan, http_version)
         self._bound: Backend | None = None  # the loop the lifespan runs on
         self._last: Backend | None = None
-        transport = AsyncTransport(self.app, self._backend, config, raise_server_exceptions)
+        # streamed responses and sessions whose app may still run: aclose() ends them
+        self._live: weakref.WeakSet[AppTask] = weakref.WeakSet()
+        transport = AsyncTransport(
+            self.app, self._backend, config, raise_server_exceptions, self._live
+        )
         super().__init__(
             base_url=base_url,
             headers=_headers(headers),
@@ -383,7 +396,15 @@ class AsyncTestClient(_Setup, httpx2.AsyncClient):
         request, protocols = self._handshake(url, subprotocols, kwargs)
         backend = self._backend()
         exchange = new_websocket_exchange(self.app, request, protocols, self._config, backend)
+        self._live.add(exchange)
         return AsyncWebSocketSession(exchange, backend, read_timeout(request))
+
+    async def send(
+        self, request: httpx2.Request, *, stream: bool = False, **kwargs: Any
+    ) -> httpx2.Response:
+        """``httpx2.AsyncClient.send``; without ``stream``, the whole body gets one timeout."""
+        request.extensions[WHOLE_BODY] = not stream
+        return await super().send(request, stream=stream, **kwargs)
 
     @contextlib.asynccontextmanager
     async def stream(
@@ -422,6 +443,17 @@ class AsyncTestClient(_Setup, httpx2.AsyncClient):
             raise _lifespan_timeout(exc) from None
 
     async def aclose(self) -> None:
-        """Close the client (lifespan shutdown is left to ``async with``)."""
+        """Close the client, and end what its app still runs on the caller's loop.
+
+        Like ``TestClient.close()``: a streamed response or a WebSocket session
+        left open, and a lifespan not shut down (that is ``async with``'s job),
+        are cancelled, and ``aclose`` returns once they have unwound.
+        """
         await super().aclose()
+        tasks = [*self._live, self._lifespan]
         self._lifespan, self._bound = None, None
+        running = [task for task in tasks if task is not None and not task.app_done]
+        if running:
+            backend = current_backend()
+            for task in running:
+                await drive_async(task.end(), backend)

@@ -37,6 +37,10 @@ from ._types import ASGIApp, Headers, Message, Scope
 FILE_CHUNK = 256 * 1024
 
 RequestBody = bytes | Iterator[bytes] | AsyncIterator[bytes]
+_WHOLE_BODY = (
+    "the end of the response body; a request that is not streamed must get its whole body "
+    "within the timeout: read a response that does not end with client.stream()"
+)
 
 
 def _next_chunk(iterator: Iterator[bytes]) -> bytes | None:
@@ -215,9 +219,12 @@ class HTTPExchange(AppTask):
                 return self.start
             first = False
 
-    def next_chunk(self, timeout: float | None) -> Op[bytes | None]:
-        """The next body chunk, or ``None`` once the body is over (or the app ended)."""
-        deadline = Deadline(timeout)
+    def next_chunk(self, deadline: Deadline, whole: bool) -> Op[bytes | None]:
+        """The next body chunk, or ``None`` once the body is over (or the app ended).
+
+        ``whole``: the test reads the whole body at once (a request that is not
+        streamed), so ``deadline`` bounds the whole body, not this one chunk.
+        """
         while True:
             while not self._chunks:
                 if self.body_complete or self.app_done or self._cycle.disconnected:
@@ -225,7 +232,8 @@ class HTTPExchange(AppTask):
                 try:
                     yield self._wait(deadline)
                 except BaseException as exc:
-                    yield from self._give_up(exc, "the next chunk of the response body", timeout)
+                    what = _WHOLE_BODY if whole else "the next chunk of the response body"
+                    yield from self._give_up(exc, what, deadline.timeout)
             data = self._chunks.popleft()
             self._wake_app()
             if data:

@@ -13,17 +13,21 @@ from typing import Any, TypeVar
 
 import httpx2
 
-from ._app_task import unwrap
+from ._app_task import AppTask, unwrap
 from ._backends import Backend
 from ._driver import Driver
 from ._exchange import HTTPExchange, RequestBody
-from ._ops import Op, drive_async
+from ._ops import Deadline, Op, drive_async
 from ._protocol._http import ResponseStart
 from ._protocol._scope import ScopeConfig, Target, http_scope, websocket_scope
 from ._types import ASGIApp
 from ._ws_exchange import WebSocketExchange
 
 T = TypeVar("T")
+
+
+#: Set in the extensions of a request whose response httpx2 will read whole.
+WHOLE_BODY = "unwired.whole_body"
 
 
 def read_timeout(request: httpx2.Request) -> float | None:
@@ -105,6 +109,18 @@ class _Reply:
         self.timeout = read_timeout(request)
         self.reported = False
         self.iterating = False  # a body iterator is under way
+        # Not streamed (httpx2 reads the body at once): one deadline for all of it.
+        self.whole = request.extensions.get(WHOLE_BODY, False)
+        self._body_deadline: Deadline | None = None
+
+    def next_chunk(self) -> Op[bytes | None]:
+        """The exchange's next chunk, within the chunk's or the whole body's deadline."""
+        deadline = self._body_deadline
+        if deadline is None:
+            deadline = Deadline(self.timeout)
+            if self.whole:
+                self._body_deadline = deadline
+        return self.exchange.next_chunk(deadline, self.whole)
 
     def check(self) -> None:
         if self.reported or not self.exchange.app_done:
@@ -183,9 +199,9 @@ class SyncResponseStream(_ReplyStream, httpx2.SyncByteStream):
         self._driver = driver
 
     def __iter__(self) -> Iterator[bytes]:
-        reply, exchange = self._reply, self._reply.exchange
+        reply = self._reply
         reply.iterating = True
-        while (chunk := reply.drive(self._driver, exchange.next_chunk(reply.timeout))) is not None:
+        while (chunk := reply.drive(self._driver, reply.next_chunk())) is not None:
             yield chunk
         reply.iterating = False
         reply.check()
@@ -206,10 +222,9 @@ class AsyncResponseStream(_ReplyStream, httpx2.AsyncByteStream):
         self._backend = backend
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        reply, exchange, backend = self._reply, self._reply.exchange, self._backend
-        timeout = reply.timeout
+        reply, backend = self._reply, self._backend
         reply.iterating = True
-        while (chunk := await reply.adrive(backend, exchange.next_chunk(timeout))) is not None:
+        while (chunk := await reply.adrive(backend, reply.next_chunk())) is not None:
             yield chunk
         reply.iterating = False
         reply.check()
@@ -252,15 +267,20 @@ class AsyncTransport(httpx2.AsyncBaseTransport):
         backend: Callable[[], Backend],
         config: ScopeConfig,
         raise_server_exceptions: bool,
+        live: weakref.WeakSet[AppTask],
     ) -> None:
         self.app = app
         self.backend = backend
         self.config = config
         self.raise_server_exceptions = raise_server_exceptions
+        self.live = live  # apps still running behind a response: the client ends them
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         backend = self.backend()
         exchange = new_exchange(self.app, request, self.config, backend, sync=False)
         reply = _Reply(exchange, request, self.raise_server_exceptions)
         start = await reply.adrive(backend, exchange.open(reply.timeout))
-        return reply.respond(start, lambda: AsyncResponseStream(reply, backend))
+        response = reply.respond(start, lambda: AsyncResponseStream(reply, backend))
+        if not exchange.app_done:
+            self.live.add(exchange)
+        return response
