@@ -49,12 +49,29 @@ def create_driver(backend: str, options: dict[str, Any] | None) -> Driver:
 
     Raises:
         ValueError: unknown backend.
-        TypeError: unknown backend option.
+        TypeError: unknown backend option, or one of the wrong type.
+        ModuleNotFoundError: trio or uvloop is asked for but not installed.
     """
     options = dict(options or {})
     if backend == "asyncio":
         return AsyncioDriver(_loop_factory(options))
     if backend == "trio":
+        try:
+            import trio
+        except ImportError:
+            msg = (
+                "backend='trio' needs trio, which is not installed: "
+                "pip install trio (or unwired[trio])"
+            )
+            raise ModuleNotFoundError(msg, name="trio") from None
+        known = trio.run.__kwdefaults__ or {}  # anyio passes the options to trio.run
+        unknown = sorted(set(options) - set(known))
+        if known and unknown:
+            msg = (
+                f"unknown trio backend option(s) {unknown}; known: "
+                f"{', '.join(map(repr, known))} (the keyword arguments of trio.run)"
+            )
+            raise TypeError(msg)
         return PortalDriver("trio", options)
     msg = f"unknown backend {backend!r}; choose 'asyncio' or 'trio'"
     raise ValueError(msg)
@@ -70,8 +87,21 @@ def _loop_factory(options: dict[str, Any]) -> Callable[[], asyncio.AbstractEvent
             "known: 'loop_factory', 'use_uvloop', 'debug'"
         )
         raise TypeError(msg)
+    if factory is not None and not callable(factory):
+        msg = (
+            "backend_options['loop_factory'] must be a function returning a new event loop "
+            f"(e.g. asyncio.new_event_loop), not {type(factory).__name__} {factory!r:.60}"
+        )
+        raise TypeError(msg)
     if factory is None and use_uvloop:
-        import uvloop
+        try:
+            import uvloop
+        except ImportError:
+            msg = (
+                f"backend_options={{'use_uvloop': {use_uvloop!r}}} needs uvloop, which is not "
+                "installed: pip install uvloop (or unwired[uvloop])"
+            )
+            raise ModuleNotFoundError(msg, name="uvloop") from None
 
         factory = uvloop.new_event_loop
     make = factory or asyncio.new_event_loop
@@ -100,6 +130,9 @@ class AsyncioDriver:
 
     @property
     def backend(self) -> AsyncioBackend:
+        backend = self._backend  # once the loop exists, no lock: this is on every request
+        if backend is not None:
+            return backend
         with self._cond:
             if self._backend is None:
                 if self._closed:
@@ -111,7 +144,7 @@ class AsyncioDriver:
             return self._backend
 
     def drive(self, op: Op[T]) -> T:
-        backend = self._backend or self.backend
+        backend = self.backend
         if _get_running_loop() is None and self._busy.acquire(blocking=False):
             try:
                 return self._drive_here(op, backend)
