@@ -1,6 +1,6 @@
-"""What the benchmark scripts share: the run's configuration, the targets, the targets'
-part of the report and of the JSON, and the command line around a script's own
-``run``, ``targets``, ``report`` and ``as_json``.
+"""The command line of the suite (``python -m benchmarks``) and of each benchmark script
+(``python -m benchmarks.bench_http``): the same options, the same report, the same JSON;
+a script is the suite with one benchmark.
 """
 
 from __future__ import annotations
@@ -9,176 +9,158 @@ import argparse
 import dataclasses
 import json
 import os
-import statistics
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
+
+from ._core import Benchmark, Config, Contender, Target, environment, target_lines
 
 
 @dataclass
-class Config:
-    rounds: int
-    requests: int  # per contender and round; Starlette's contenders do a share of it
-    warmup: int
+class Outcome:
+    """What running one benchmark gave."""
 
+    benchmark: Benchmark
+    config: Config
+    uvloop: bool | None  # None: the benchmark runs no event loop
+    results: list[Contender]
+    goals: list[Target]
 
-@dataclass
-class Target:
-    label: str
-    value: float
-    op: str  # "<=", ">=", or "" for information only
-    bound: float
-
-    @property
-    def verdict(self) -> str:
-        if self.op == "<=":
-            return "PASS" if self.value <= self.bound else "FAIL"
-        if self.op == ">=":
-            return "PASS" if self.value >= self.bound else "FAIL"
-        return "info"
-
-
-def target_lines(
-    goals: list[Target], title: str, label_width: int = 55, precision: int = 2
-) -> list[str]:
-    """The report's targets: a heading, a line a target, then whether all were met."""
-    lines = [f"{title:{label_width + 2}} {'measured':>9} {'target':>8}"]
-    for goal in goals:
-        bound = f"{goal.op} {goal.bound:g}x" if goal.op else ""
-        lines.append(
-            f"  {goal.label:{label_width}} {goal.value:8.{precision}f}x {bound:>8}  {goal.verdict}"
+    def section(self) -> str:
+        b = self.benchmark
+        rounds = f"{self.config.rounds} round{'s' * (self.config.rounds != 1)}"
+        loop = {None: "", False: ", async on asyncio", True: ", async on uvloop"}[self.uvloop]
+        return "\n".join(
+            [
+                f"{b.name}: {b.title}, {rounds}{loop}",
+                *b.lines(self.config, self.results),
+            ]
         )
-    missed = sum(goal.verdict == "FAIL" for goal in goals)
-    return [*lines, "", "all targets met" if not missed else f"{missed} target(s) missed"]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "title": self.benchmark.title,
+            "config": vars(self.config),
+            "uvloop": self.uvloop,
+            "contenders": {c.key: c.as_json(self.config) for c in self.results},
+            "targets": [goal.as_json() for goal in self.goals],
+        }
 
 
-class Timed:
-    """A contender's timings: its dataclass declares ``key`` and ``rounds_us``, the mean
-    microseconds per operation in each round."""
-
-    key: str
-    rounds_us: list[float]
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.rounds_us)
-
-    @property
-    def spread(self) -> float:
-        """Half the range over rounds, as a fraction of the median."""
-        return (max(self.rounds_us) - min(self.rounds_us)) / 2 / self.median
-
-    def timings_json(self) -> dict[str, Any]:
-        """The last keys of the contender's entry in the JSON."""
-        return {"median_us": self.median, "spread": self.spread, "rounds_us": self.rounds_us}
+def heading() -> str:
+    env = environment()
+    machine = {"python", "platform", "cpus"}
+    packages = ", ".join(f"{name} {value}" for name, value in env.items() if name not in machine)
+    return "\n".join(
+        [
+            "unwired benchmarks: each benchmark's contenders are timed in the same rounds,",
+            "round-robin; a number is the median over rounds of the mean per operation.",
+            f"Python {env['python']}, {env['platform']}, {env['cpus']} CPU(s); {packages}",
+        ]
+    )
 
 
-def json_document(
-    benchmark: str,
-    environment: dict[str, str],
-    config: Config,
-    contenders: dict[str, dict[str, Any]],
-    goals: list[Target],
-) -> dict[str, Any]:
-    """What ``--json`` writes; ``contenders`` maps each contender's key to its entry."""
+def json_document(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """What ``--json`` writes: the environment, each benchmark's entry, every target."""
     return {
-        "benchmark": benchmark,
-        "environment": environment,
-        "config": vars(config),
-        "contenders": contenders,
-        "targets": targets_json(goals),
+        "environment": environment(),
+        "benchmarks": {o.benchmark.name: o.as_json() for o in outcomes},
+        "targets": [
+            {"benchmark": o.benchmark.name, **goal.as_json()} for o in outcomes for goal in o.goals
+        ],
     }
 
 
-def targets_json(goals: list[Target]) -> list[dict[str, Any]]:
-    """The JSON's ``targets``; ``op`` and ``bound`` are null for information only."""
-    return [
-        {
-            "label": g.label,
-            "value": g.value,
-            "op": g.op or None,
-            "bound": g.bound if g.op else None,
-            "verdict": g.verdict,
-        }
-        for g in goals
-    ]
-
-
-C = TypeVar("C", bound=Timed)  # a script's contender, timed by its run
-
-
-def main(
-    argv: Sequence[str] | None,
-    module: str,
-    doc: str | None,
-    default: Config,
-    quick: Config,
-    run: Callable[..., list[C]],
-    targets: Callable[[dict[str, C]], list[Target]],
-    report: Callable[..., str],
-    as_json: Callable[..., dict[str, Any]],
-    /,
-    *,
-    pin_cpu: bool = True,
-    flags: Mapping[str, str] | None = None,
-) -> int:
-    """A benchmark script's command line: parse it, run, print the report, write the JSON.
-
-    ``module`` is the script's name for ``python -m``, ``doc`` its help (its docstring),
-    ``default`` and ``quick`` its configurations. ``run(config, progress)`` times the
-    contenders; ``targets`` takes them by key; ``report(config, results, goals)`` and
-    ``as_json(config, results, goals)`` format them.
-    ``flags`` are the script's own on/off options (``{"--uvloop": help}``): each one's
-    value goes to ``run``, ``report`` and ``as_json`` as a keyword argument (``uvloop=``).
-    Returns the exit code: 1 with ``--strict`` when a target is missed, else 0.
-    """
+def parser_for(
+    prog: str, doc: str | None, benchmarks: Sequence[Benchmark]
+) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=f"python -m {module}",
+        prog=f"python -m {prog}",
         description=doc,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--quick", action="store_true", help="a short run (a few seconds)")
-    parser.add_argument("--rounds", type=int, help="number of rounds (default 7, quick 3)")
+    parser.add_argument("--quick", action="store_true", help="a short run, for smoke tests")
+    parser.add_argument("--rounds", type=int, help="rounds of every benchmark run")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        metavar="N",
+        help="operations per contender and round of every benchmark run (MiB for stream)",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the numbers to PATH")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    if pin_cpu:
+    parser.add_argument(
+        "--pin-cpu",
+        type=int,
+        metavar="N",
+        help="run on CPU N only (Linux); Starlette's thread hand-offs are cheaper on one core",
+    )
+    if len(benchmarks) > 1:
         parser.add_argument(
-            "--pin-cpu",
-            type=int,
-            metavar="N",
-            help="run on CPU N only (Linux); Starlette's thread hand-offs are cheaper on one core",
+            "--only", action="append", choices=[b.name for b in benchmarks], help="run only these"
         )
-    dests = [
-        parser.add_argument(flag, action="store_true", help=text).dest
-        for flag, text in (flags or {}).items()
-    ]
+    if any(b.uses_loop for b in benchmarks):
+        parser.add_argument(
+            "--uvloop", action="store_true", help="run the async contenders on uvloop"
+        )
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None, prog: str, doc: str | None, benchmarks: Sequence[Benchmark]
+) -> int:
+    """Parse the command line, run the benchmarks it selects (each printed when done), print
+    every target, write the JSON. Returns 1 with ``--strict`` when a target is missed, else 0."""
+    parser = parser_for(prog, doc, benchmarks)
     args = parser.parse_args(argv)
-    extra = {dest: getattr(args, dest) for dest in dests}
-    if pin_cpu and args.pin_cpu is not None:
+    if args.pin_cpu is not None:
         if not hasattr(os, "sched_setaffinity"):
             parser.error("--pin-cpu needs os.sched_setaffinity (Linux)")
         os.sched_setaffinity(0, {args.pin_cpu})
-    config = quick if args.quick else default
-    if args.rounds is not None:
-        if args.rounds < 1:
-            parser.error("--rounds must be at least 1")
-        config = dataclasses.replace(config, rounds=args.rounds)
+    for option in ("rounds", "requests"):
+        if getattr(args, option) is not None and getattr(args, option) < 1:
+            parser.error(f"--{option} must be at least 1")
+    only = getattr(args, "only", None)
+    print(heading(), flush=True)
+    outcomes = []
+    for benchmark in benchmarks:
+        if not only or benchmark.name in only:
+            outcomes.append(run(benchmark, args))
+            print(f"\n{outcomes[-1].section()}", flush=True)
+    goals = [(o.benchmark.name, goal) for o in outcomes for goal in o.goals]
+    print("", *target_lines(goals), sep="\n")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as file:
+            json.dump(json_document(outcomes), file, indent=2)
+            file.write("\n")
+    missed = any(goal.verdict == "FAIL" for _, goal in goals)
+    return 1 if args.strict and missed else 0
 
+
+def run(benchmark: Benchmark, args: argparse.Namespace) -> Outcome:
+    """Run one benchmark as the command line says: quick or not, rounds, requests, loop."""
+    config = benchmark.quick if args.quick else benchmark.default
+    for option in ("rounds", "requests"):
+        if getattr(args, option) is not None:
+            config = dataclasses.replace(config, **{option: getattr(args, option)})
+    uvloop = getattr(args, "uvloop", False) if benchmark.uses_loop else None
+    progress = progress_for(benchmark.name)
+    results = benchmark.run(config, progress, uvloop=bool(uvloop))
+    progress("")
+    return Outcome(
+        benchmark, config, uvloop, results, benchmark.targets({c.key: c for c in results})
+    )
+
+
+def progress_for(name: str) -> Callable[[str], None]:
+    """Where a benchmark says how far it got: the terminal's last line, if stderr is one."""
     interactive = sys.stderr.isatty()
 
     def progress(text: str) -> None:
+        """Say ``text``; an empty one clears the line."""
         if interactive:
-            print(f"\r{text}...", end="", file=sys.stderr, flush=True)
+            line = f"{name}: {text}..." if text else ""
+            print(f"\r\033[K{line}", end="", file=sys.stderr, flush=True)
 
-    results = run(config, progress, **extra)
-    if interactive:
-        print("\r\033[K", end="", file=sys.stderr, flush=True)
-    goals = targets({c.key: c for c in results})
-    print(report(config, results, goals, **extra))
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as file:
-            json.dump(as_json(config, results, goals, **extra), file, indent=2)
-            file.write("\n")
-    missed = any(goal.verdict == "FAIL" for goal in goals)
-    return 1 if args.strict and missed else 0
+    return progress
