@@ -1,0 +1,1 @@
+"""The shop's test suite; ``support.py`` says how to run it with either client."""
