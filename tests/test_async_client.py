@@ -247,3 +247,41 @@ async def test_a_request_that_is_not_streamed_gets_its_whole_body_within_the_tim
         with pytest.raises(httpx2.ReadTimeout) as info:
             await client.get("/events")
         assert str(info.value).startswith(ENDLESS_MESSAGE)
+
+
+def test_a_bad_timeout_is_refused_by_the_constructor() -> None:
+    with pytest.raises(TypeError) as info:
+        AsyncTestClient(text_app(), timeout="abc")  # type: ignore[arg-type]
+    assert str(info.value) == (
+        "timeout must be a number of seconds > 0, an httpx2.Timeout, or None (no limit), "
+        "not str 'abc'"
+    )
+    with pytest.raises(ValueError, match=r"^timeout must be a number .*, not -1$"):
+        AsyncTestClient(text_app(), timeout=-1)
+
+
+async def test_a_bad_per_request_timeout_is_refused() -> None:
+    async with AsyncTestClient(text_app(), lifespan="off") as client:
+        with pytest.raises(ValueError, match=r"^timeout must be a number .*, not 0: "):
+            await client.get("/", timeout=0)
+
+
+async def test_entering_twice_names_async_with() -> None:
+    client = AsyncTestClient(text_app(), lifespan="off")
+    async with client:
+        with pytest.raises(RuntimeError) as info:
+            await client.__aenter__()
+    assert str(info.value) == (
+        "this client is already inside an 'async with client:' block; use the client of the "
+        "outer block (to run a second copy of the app, create a second client)"
+    )
+
+
+def test_with_on_the_async_client_names_the_right_statement() -> None:
+    client = AsyncTestClient(text_app())
+    with pytest.raises(TypeError) as info, client:  # type: ignore[attr-defined]
+        pass
+    assert str(info.value) == (
+        "AsyncTestClient is used with 'async with client:', not 'with'; in sync tests, use "
+        "unwired.TestClient"
+    )

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Iterator
 
 import anyio
+import httpx2
 import pytest
 
 from unwired import TestClient
@@ -242,3 +243,26 @@ def test_nothing_is_left_after_many_interrupted_exchanges() -> None:
         assert _left_on_loop(client) == []
     assert app.log.count("http finally") == app.log.count("websocket finally") == 20
     assert threading.active_count() == threads
+
+
+def test_an_app_slow_to_unwind_after_cancellation_gets_the_likely_cause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("unwired._app_task.CANCEL_WAIT", 0.2)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await anyio.sleep(3600)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.sleep(1)  # slow cleanup
+
+    client = TestClient(app, lifespan="off", timeout=0.1)
+    with pytest.raises(httpx2.ReadTimeout) as info:
+        client.get("/")
+    assert str(info.value).partition("\n")[0] == (
+        "GET /: timed out after 0.2s waiting for the app to exit after cancellation; the app "
+        "task was cancelled. A finally or except block in the app awaits something slow, or "
+        "catches the cancellation without re-raising it."
+    )
+    client.close()

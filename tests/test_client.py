@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 
 from tests.apps import Recorder, scripted_app, text_app
 from unwired import ASGIProtocolError, TestClient
+from unwired._client import set_default_timeout
 from unwired._types import Receive, Scope, Send
 
 
@@ -207,7 +209,9 @@ def test_app_exceptions_are_reraised_unwrapped_with_their_traceback(app: Any) ->
 def test_without_raise_server_exceptions_a_failure_before_start_is_a_500() -> None:
     with TestClient(raise_before_start, raise_server_exceptions=False, lifespan="off") as client:
         response = client.get("/")
-    assert (response.status_code, response.content) == (500, b"")
+        assert (response.status_code, response.content) == (500, b"")
+        with client.stream("GET", "/") as streamed:  # its body can be streamed raw, too
+            assert (streamed.status_code, list(streamed.iter_raw())) == (500, [])
 
 
 def test_without_raise_server_exceptions_a_failure_after_start_keeps_what_was_sent() -> None:
@@ -240,7 +244,7 @@ def test_without_raise_server_exceptions_a_failure_after_start_keeps_what_was_se
                 {"type": "http.response.start", "status": 200},
                 {"type": "http.response.body", "body": b"x", "more_body": True},
             ],
-            "app returned after 'http.response.start', while the body is being sent",
+            "app returned before the response body was complete",
         ),
     ],
     ids=["body-first", "start-twice", "str-headers", "no-response", "unfinished-body"],
@@ -279,3 +283,186 @@ def test_cookies_and_redirects_work_through_httpx2() -> None:
         assert response.content == b"session=abc"
         assert client.get("/other").content == b"session=abc"
         assert client.get("/login", follow_redirects=False).status_code == 303
+
+
+# -- timeouts: checked where they are given ----------------------------------------
+
+_TIMEOUT_RULE = "timeout must be a number of seconds > 0, an httpx2.Timeout, or None (no limit)"
+
+
+@pytest.mark.parametrize(
+    ("timeout", "error", "text"),
+    [
+        pytest.param("abc", TypeError, f"{_TIMEOUT_RULE}, not str 'abc'", id="str"),
+        pytest.param(True, TypeError, f"{_TIMEOUT_RULE}, not bool True", id="bool"),
+        pytest.param(
+            0,
+            ValueError,
+            f"{_TIMEOUT_RULE}, not 0: every wait would time out before the app could answer; "
+            "to check that something does not happen, give a short timeout such as 0.1",
+            id="zero",
+        ),
+        pytest.param(-1, ValueError, f"{_TIMEOUT_RULE}, not -1", id="negative"),
+        pytest.param(float("nan"), ValueError, f"{_TIMEOUT_RULE}, not nan", id="nan"),
+        pytest.param(
+            float("inf"),
+            ValueError,
+            f"{_TIMEOUT_RULE}, not inf; to wait forever, pass None",
+            id="inf",
+        ),
+        pytest.param(
+            httpx2.Timeout(5, read=-1),
+            ValueError,
+            f"{_TIMEOUT_RULE}, not httpx2.Timeout with read=-1",
+            id="httpx2-timeout",
+        ),
+    ],
+)
+def test_a_bad_timeout_is_refused_by_the_constructor(
+    timeout: Any, error: type[Exception], text: str
+) -> None:
+    with pytest.raises(error) as info:
+        TestClient(text_app(), timeout=timeout)
+    assert str(info.value) == text
+
+
+def test_a_bad_default_timeout_is_refused_by_the_constructor() -> None:
+    previous = set_default_timeout(-5)
+    try:
+        with pytest.raises(ValueError, match=r"^timeout must be a number .*, not -5$"):
+            TestClient(text_app())
+    finally:
+        set_default_timeout(previous)
+
+
+@pytest.mark.parametrize("timeout", [None, 5, 0.5, httpx2.Timeout(None), httpx2.Timeout(5, read=1)])
+def test_good_timeouts_are_taken(timeout: Any) -> None:
+    with TestClient(text_app(), timeout=timeout, lifespan="off") as client:
+        assert client.get("/").content == b"hi"
+
+
+def test_a_bad_per_request_timeout_is_refused_before_the_app_runs() -> None:
+    app = Recorder()
+    with TestClient(app, lifespan="off") as client:
+        with pytest.raises(TypeError) as info:
+            client.get("/", timeout="abc")  # type: ignore[arg-type]
+        assert str(info.value) == f"{_TIMEOUT_RULE}, not str 'abc'"
+        with pytest.raises(ValueError, match=r"^timeout must be a number .*, not -1$"):
+            client.get("/", timeout=-1)
+        with pytest.raises(ValueError, match=r"^timeout must be a number .*, not -1$"):
+            client.websocket_connect("/", timeout=-1)
+    assert app.scopes == []
+
+
+# -- request bodies: the test's chunks -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("chunks", "text"),
+    [
+        (
+            ["a", "b"],
+            "request body chunks must be bytes, got str 'a'; encode it (e.g. "
+            "chunk.encode('utf-8')) or pass bytes",
+        ),
+        ([5], "request body chunks must be bytes, got int 5"),
+    ],
+)
+def test_a_request_body_chunk_that_is_not_bytes_is_the_tests_error(
+    chunks: list[Any], text: str
+) -> None:
+    app = Recorder()
+    with TestClient(app, lifespan="off") as client, pytest.raises(TypeError) as info:
+        client.post("/", content=iter(chunks))
+    assert str(info.value).startswith(text)
+    assert app.received == []
+
+
+def test_request_body_chunks_may_be_bytes_like() -> None:
+    app = Recorder()
+    with TestClient(app, lifespan="off") as client:
+        response = client.post("/", content=iter([bytearray(b"ab"), memoryview(b"cd")]))
+    assert response.content == b"abcd"
+
+
+# -- client.run() -------------------------------------------------------------------
+
+
+def test_run_given_a_sync_function_names_the_portal() -> None:
+    client = TestClient(text_app())
+    with pytest.raises(TypeError) as info:
+        client.run(len, [1, 2])  # type: ignore[arg-type]
+    assert str(info.value) == (
+        "client.run() runs async functions; len returned int, not an awaitable; "
+        "use client.portal.call() for sync functions"
+    )
+    client.close()
+
+
+# -- using a client the wrong way ----------------------------------------------------
+
+
+def test_entering_a_client_twice_names_the_statement_and_what_to_do() -> None:
+    client = TestClient(text_app(), lifespan="off")
+    with client, pytest.raises(RuntimeError) as info:
+        client.__enter__()
+    assert str(info.value) == (
+        "this client is already inside a 'with client:' block; use the client of the outer "
+        "block (to run a second copy of the app, create a second client)"
+    )
+
+
+def test_entering_a_closed_client_says_what_to_do() -> None:
+    client = TestClient(text_app())
+    client.close()
+    with pytest.raises(RuntimeError) as info:
+        client.__enter__()
+    assert str(info.value) == (
+        "Cannot open a client instance that has been closed; client.close() ends a client for "
+        "good: create a new client (leaving 'with client:' does not close it)"
+    )
+
+
+def test_async_with_on_the_sync_client_names_the_right_statement() -> None:
+    async def enter(client: Any) -> None:
+        async with client:
+            pass
+
+    client = TestClient(text_app())
+    with pytest.raises(TypeError) as info:
+        asyncio.run(enter(client))
+    assert str(info.value) == (
+        "TestClient is used with 'with client:', not 'async with'; in async tests, use "
+        "unwired.AsyncTestClient"
+    )
+    client.close()
+
+
+def test_websocket_connect_refuses_unknown_keywords() -> None:
+    with pytest.raises(TypeError) as info:
+        TestClient(text_app()).websocket_connect("/ws", token="secret")
+    assert str(info.value) == (
+        "websocket_connect() got an unexpected keyword argument 'token'; "
+        "it takes headers, cookies, auth, params, timeout"
+    )
+
+
+@pytest.mark.parametrize("when", ["before start", "after start"])
+def test_a_protocol_error_the_app_swallows_is_raised_without_waiting(when: str) -> None:
+    finished: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if when == "after start":
+            await send({"type": "http.response.start", "status": 200})
+        with contextlib.suppress(ASGIProtocolError):
+            await send({"type": "http.response.bogus"})
+        try:
+            await asyncio.Event().wait()  # hangs: the test must not wait for its timeout
+        finally:
+            finished.append("cancelled")
+
+    client = TestClient(app, lifespan="off", timeout=30)
+    with pytest.raises(ASGIProtocolError, match="bogus"):
+        client.get("/")
+    assert finished == ["cancelled"]
+    client.close()

@@ -11,7 +11,7 @@ import httpx2
 import pytest
 
 from unwired import AsyncTestClient, TestClient
-from unwired._diagnostics import MAX_CHILDREN, where_suspended
+from unwired._diagnostics import MAX_CHILDREN, waiting_in_receive, where_suspended
 from unwired._types import Receive, Scope, Send
 
 
@@ -294,3 +294,104 @@ def test_every_wait_reports_what_how_long_and_where(
     else:
         assert isinstance(info.value, httpx2.TimeoutException)
     client.close()
+
+
+# -- an app waiting in receive() for the test ----------------------------------------
+
+
+async def _reads_past_its_body(scope: Scope, receive: Receive, send: Send) -> None:
+    await receive()  # the request body
+    await receive()  # waits for the response to end, which it never sends
+
+
+async def _waits_for_a_message(scope: Scope, receive: Receive, send: Send) -> None:
+    await receive()
+    await send({"type": "websocket.accept"})
+    await receive()
+
+
+async def _sleeps(scope: Scope, receive: Receive, send: Send) -> None:
+    await anyio.sleep(3600)
+
+
+_HTTP_NOTE = (
+    "the app is waiting in receive() for the test: once the request body is read, "
+    "receive() waits until the response is complete or the test goes away"
+)
+_WEBSOCKET_NOTE = (
+    "the app is waiting in receive() for a message from the test; send it one "
+    "(e.g. websocket.send_text(...)) before receiving, or have the app send first"
+)
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_a_timeout_says_when_the_app_waits_in_receive_for_the_test(backend: str) -> None:
+    client = TestClient(_reads_past_its_body, backend=backend, lifespan="off", timeout=0.1)  # type: ignore[arg-type]
+    with pytest.raises(httpx2.ReadTimeout) as info:
+        client.get("/")
+    lines = str(info.value).splitlines()
+    assert lines[-2].endswith(" in _reads_past_its_body")
+    assert lines[-1] == _HTTP_NOTE
+    client.close()
+
+
+def test_a_websocket_timeout_says_the_app_waits_for_a_message() -> None:
+    with (
+        TestClient(_waits_for_a_message).websocket_connect("/") as websocket,
+        pytest.raises(TimeoutError) as info,
+    ):
+        websocket.receive_text(timeout=0.1)
+    assert str(info.value).splitlines()[-1] == _WEBSOCKET_NOTE
+
+
+def test_the_note_finds_receive_behind_framework_frames() -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import WebSocketRoute
+    from starlette.websockets import WebSocket
+
+    async def endpoint(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.receive_text()
+
+    app = Starlette(routes=[WebSocketRoute("/ws", endpoint)])
+    with (
+        TestClient(app).websocket_connect("/ws") as websocket,
+        pytest.raises(TimeoutError) as info,
+    ):
+        websocket.receive_text(timeout=0.1)
+    lines = str(info.value).splitlines()
+    assert "starlette" in lines[-2]
+    assert lines[-1] == _WEBSOCKET_NOTE
+
+
+def test_a_lifespan_timeout_in_receive_says_startup_is_unanswered() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await receive()  # before answering startup
+
+    with pytest.raises(httpx2.ReadTimeout) as info, TestClient(app, timeout=0.1):
+        pass
+    assert str(info.value).splitlines()[-1] == (
+        "the app is waiting in receive() for the next lifespan message, but the test waits "
+        "for its answer to the last one"
+    )
+
+
+def test_no_note_when_the_app_waits_elsewhere() -> None:
+    client = TestClient(_sleeps, lifespan="off", timeout=0.1)
+    with pytest.raises(httpx2.ReadTimeout) as info:
+        client.get("/")
+    assert "receive()" not in str(info.value)
+    client.close()
+
+
+def test_waiting_in_receive_needs_a_shown_frame_above_receive() -> None:
+    async def main() -> bool:
+        task = asyncio.get_running_loop().create_task(asyncio.sleep(10))  # hidden frames only
+        await asyncio.sleep(0)
+        found = waiting_in_receive(task)
+        task.cancel()
+        return found
+
+    assert asyncio.run(main()) is False
+    assert waiting_in_receive(None) is False

@@ -414,3 +414,54 @@ def test_a_client_first_used_inside_a_running_event_loop() -> None:
     assert client.get("/").content == b"ok"
     assert len(set(app.loops)) == 1
     client.close()
+
+
+# -- backend options are checked when the client is created ----------------------------
+
+
+def test_unknown_trio_options_are_refused_by_the_constructor() -> None:
+    with pytest.raises(TypeError) as info:
+        TestClient(text_app(), backend="trio", backend_options={"use_uvloop": True})
+    assert str(info.value) == (
+        "unknown trio backend option(s) ['use_uvloop']; known: 'clock', 'instruments', "
+        "'restrict_keyboard_interrupt_to_checkpoints', 'strict_exception_groups' "
+        "(the keyword arguments of trio.run)"
+    )
+
+
+def test_a_loop_factory_that_is_not_callable_is_refused_by_the_constructor() -> None:
+    with pytest.raises(TypeError) as info:
+        TestClient(text_app(), backend_options={"loop_factory": 5})
+    assert str(info.value) == (
+        "backend_options['loop_factory'] must be a function returning a new event loop "
+        "(e.g. asyncio.new_event_loop), not int 5"
+    )
+
+
+@pytest.mark.parametrize(
+    ("backend", "options", "module", "text"),
+    [
+        (
+            "asyncio",
+            {"use_uvloop": True},
+            "uvloop",
+            "backend_options={'use_uvloop': True} needs uvloop, which is not installed: "
+            "pip install uvloop (or unwired[uvloop])",
+        ),
+        (
+            "trio",
+            {},
+            "trio",
+            "backend='trio' needs trio, which is not installed: "
+            "pip install trio (or unwired[trio])",
+        ),
+    ],
+)
+def test_a_missing_backend_library_is_named_with_how_to_install_it(
+    backend: str, options: dict[str, Any], module: str, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # makes "import <module>" fail
+    with pytest.raises(ModuleNotFoundError) as info:
+        TestClient(text_app(), backend=backend, backend_options=options)  # type: ignore[arg-type]
+    assert str(info.value) == text
+    assert info.value.name == module

@@ -31,6 +31,15 @@ def test_public_classes_belong_to_unwired() -> None:
             assert value.__module__.startswith("unwired"), name
 
 
+def test_exceptions_are_printed_by_their_public_name() -> None:
+    """Tracebacks show ``unwired.ASGIProtocolError``, not the private module it lives in."""
+    for name in unwired.__all__:
+        value = getattr(unwired, name)
+        if isinstance(value, type) and issubclass(value, BaseException):
+            assert value.__module__ == "unwired", name
+            assert getattr(unwired, value.__qualname__) is value
+
+
 def test_unknown_names_raise_attribute_error() -> None:
     with pytest.raises(AttributeError, match="module 'unwired' has no attribute 'Nope'"):
         unwired.Nope  # type: ignore[attr-defined]  # noqa: B018

@@ -91,7 +91,7 @@ def test_on_makes_an_app_returning_on_lifespan_an_error() -> None:
     with pytest.raises(ASGIProtocolError) as info, TestClient(returns_on_lifespan, lifespan="on"):
         pass
     assert "without answering 'lifespan.startup'" in str(info.value)
-    assert "lifespan='off'" in str(info.value)
+    assert "lifespan='auto' or 'off'" in str(info.value)
 
 
 def test_startup_failure_raises_with_the_apps_message() -> None:
@@ -156,7 +156,7 @@ def test_the_block_can_be_entered_again_after_it_was_left() -> None:
 
 def test_entering_twice_at_once_is_refused() -> None:
     client = TestClient(LifespanApp())
-    with client, pytest.raises(RuntimeError, match="already inside a 'with' block"):
+    with client, pytest.raises(RuntimeError, match="already inside a 'with client:' block"):
         client.__enter__()
 
 
@@ -165,3 +165,84 @@ def test_a_closed_client_cannot_be_entered() -> None:
     client.close()
     with pytest.raises(RuntimeError, match="has been closed"):
         client.__enter__()
+
+
+# -- what the lifespan errors advise -------------------------------------------------
+
+
+def test_returning_at_startup_advises_answering_or_turning_lifespan_off() -> None:
+    with pytest.raises(ASGIProtocolError) as info, TestClient(returns_on_lifespan, lifespan="on"):
+        pass
+    assert str(info.value) == (
+        "app returned from the lifespan scope without answering 'lifespan.startup'; answer it "
+        "with 'lifespan.startup.complete' (or 'lifespan.startup.failed'), or, if the app does "
+        "not support lifespan, create the client with lifespan='auto' or 'off'"
+    )
+
+
+def test_returning_at_shutdown_advises_waiting_for_shutdown() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await send({"type": "lifespan.startup.complete"})
+        await receive()
+
+    with pytest.raises(ASGIProtocolError) as info, TestClient(app):
+        pass
+    assert str(info.value) == (
+        "app returned from the lifespan scope without answering 'lifespan.shutdown'; answer it "
+        "with 'lifespan.shutdown.complete' (or 'lifespan.shutdown.failed') before returning"
+    )
+
+
+def test_on_explains_an_exception_raised_before_startup_was_answered() -> None:
+    with pytest.raises(AssertionError) as info, TestClient(only_http, lifespan="on"):
+        pass
+    assert info.value.__notes__ == [
+        "unwired: the app raised this on the lifespan scope before it answered "
+        "'lifespan.startup', as an app without lifespan support does (e.g. with "
+        "assert scope['type'] == 'http'); for such an app, create the client with "
+        "lifespan='auto' or 'off'"
+    ]
+
+
+def test_on_leaves_an_exception_raised_during_startup_alone() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await send({"type": "lifespan.startup.complete"})
+        await receive()
+        raise RuntimeError("shutdown crashed")
+
+    with pytest.raises(RuntimeError) as info, TestClient(app, lifespan="on"):
+        pass
+    assert not hasattr(info.value, "__notes__")
+
+
+async def treats_lifespan_as_http(scope: Scope, receive: Receive, send: Send) -> None:
+    await asyncio.sleep(3600)  # a request handler that never looks at scope["type"]
+
+
+def test_a_startup_timeout_before_receive_suggests_lifespan_off() -> None:
+    with (
+        pytest.raises(httpx2.ReadTimeout) as info,
+        TestClient(treats_lifespan_as_http, timeout=0.1),
+    ):
+        pass
+    first_line = str(info.value).partition("\n")[0]
+    assert first_line == (
+        "lifespan: timed out after 0.1s waiting for the app to answer 'lifespan.startup'; the "
+        "app task was cancelled. The app never called receive() to get 'lifespan.startup': if "
+        "it does not support lifespan, create the client with lifespan='off'."
+    )
+
+
+def test_a_startup_timeout_after_receive_does_not() -> None:
+    async def slow_startup(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await asyncio.sleep(3600)
+
+    with pytest.raises(httpx2.ReadTimeout) as info, TestClient(slow_startup, timeout=0.1):
+        pass
+    assert str(info.value).partition("\n")[0] == (
+        "lifespan: timed out after 0.1s waiting for the app to answer 'lifespan.startup'; the "
+        "app task was cancelled."
+    )

@@ -298,3 +298,290 @@ async def test_async_session() -> None:
         assert await ws.receive() == {"type": "websocket.send", "text": "raw"}
         await ws.close(1001)
     assert app.received[-1] == {"type": "websocket.disconnect", "code": 1001, "reason": None}
+
+
+# -- the test's own mistakes are the test's, not the app's --------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "error", "text"),
+    [
+        pytest.param(
+            "hello",
+            TypeError,
+            "send() takes an ASGI message dict, not str 'hello'; use send_text() to send text",
+            id="str",
+        ),
+        pytest.param(
+            b"hello",
+            TypeError,
+            "send() takes an ASGI message dict, not bytes b'hello'; use send_bytes() to send bytes",
+            id="bytes",
+        ),
+        pytest.param(
+            [1, 2],
+            TypeError,
+            "send() takes an ASGI message dict, not list [1, 2]; use send_json() to send it as "
+            "JSON, or send({'type': 'websocket.receive', 'text': ...})",
+            id="list",
+        ),
+        pytest.param(
+            {"text": "hi"},
+            ValueError,
+            "send() got a message without a 'type': {'text': 'hi'}; use send_text(), "
+            "send_bytes() or send_json(), or send({'type': 'websocket.receive', 'text': ...})",
+            id="no-type",
+        ),
+        pytest.param(
+            {"type": "websocket.send", "text": "hi"},
+            ValueError,
+            "send() got a 'websocket.send' message, which is what the app sends; the test "
+            "sends 'websocket.receive' (what the app's receive() gets) or "
+            "'websocket.disconnect'",
+            id="app-side-type",
+        ),
+        pytest.param(
+            {"type": "websocket.recieve", "text": "hi"},
+            ValueError,
+            "send() got a 'websocket.recieve' message (did you mean 'websocket.receive'?); the "
+            "test sends 'websocket.receive' (what the app's receive() gets) or "
+            "'websocket.disconnect'",
+            id="misspelt-type",
+        ),
+        pytest.param(
+            {"type": "websocket.receive"},
+            ValueError,
+            "send() got a 'websocket.receive' message with neither 'text' nor 'bytes'; "
+            "set exactly one of them",
+            id="no-payload",
+        ),
+        pytest.param(
+            {"type": "websocket.receive", "text": "a", "bytes": b"a"},
+            ValueError,
+            "send() got a 'websocket.receive' message with both 'text' and 'bytes'; "
+            "set exactly one of them",
+            id="both-payloads",
+        ),
+        pytest.param(
+            {"type": "websocket.receive", "text": b"hi"},
+            TypeError,
+            "send() got a 'websocket.receive' message whose 'text' is bytes b'hi'; it must be "
+            "a str (use send_bytes() for binary data)",
+            id="bytes-as-text",
+        ),
+        pytest.param(
+            {"type": "websocket.receive", "bytes": "hi"},
+            TypeError,
+            "send() got a 'websocket.receive' message whose 'bytes' is str 'hi'; it must be "
+            "bytes (use send_text() for text)",
+            id="text-as-bytes",
+        ),
+        pytest.param(
+            {"type": "websocket.disconnect", "code": "1000"},
+            TypeError,
+            "send() got a 'websocket.disconnect' message whose 'code' is str '1000'; "
+            "it must be an int, e.g. 1000",
+            id="disconnect-code",
+        ),
+    ],
+)
+def test_a_message_the_test_sends_is_checked_before_the_app_sees_it(
+    message: Any, error: type[Exception], text: str
+) -> None:
+    app = Echo()
+    with TestClient(app).websocket_connect("/") as ws:
+        with pytest.raises(error) as info:
+            ws.send(message)
+        assert str(info.value) == text
+        ws.send_text("still usable")
+        assert ws.receive_text() == "still usable"
+    assert [m["type"] for m in app.received] == [
+        "websocket.connect",
+        "websocket.receive",
+        "websocket.disconnect",
+    ]
+
+
+def test_send_text_and_send_bytes_take_their_own_kind() -> None:
+    app = Echo()
+    with TestClient(app).websocket_connect("/") as ws:
+        with pytest.raises(TypeError) as info:
+            ws.send_text(b"hello")  # type: ignore[arg-type]
+        assert str(info.value) == (
+            "send_text() takes a str, not bytes b'hello'; use send_bytes() for binary data"
+        )
+        with pytest.raises(TypeError) as info:
+            ws.send_bytes("hello")  # type: ignore[arg-type]
+        assert (
+            str(info.value) == "send_bytes() takes bytes, not str 'hello'; use send_text() for text"
+        )
+        with pytest.raises(TypeError, match=r"^close\(\) takes an int code, not str '1000'"):
+            ws.close("1000")  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=r"^close\(\) takes a str reason, not bytes b'bye'$"):
+            ws.close(1000, b"bye")  # type: ignore[arg-type]
+        ws.send_bytes(bytearray(b"ba"))
+        ws.send_bytes(memoryview(b"mv"))
+        assert (ws.receive_bytes(), ws.receive_bytes()) == (b"ba", b"mv")
+    assert app.received[1:3] == [
+        {"type": "websocket.receive", "bytes": b"ba"},
+        {"type": "websocket.receive", "bytes": b"mv"},
+    ]
+
+
+@pytest.mark.anyio
+async def test_async_session_checks_what_the_test_sends() -> None:
+    async with AsyncTestClient(Echo()) as client, client.websocket_connect("/") as ws:
+        with pytest.raises(TypeError, match=r"^send\(\) takes an ASGI message dict, not str"):
+            await ws.send("hello")  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=r"^send_text\(\) takes a str, not bytes"):
+            await ws.send_text(b"hello")  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=r"^send_bytes\(\) takes bytes, not str"):
+            await ws.send_bytes("hello")  # type: ignore[arg-type]
+        await ws.send_text("ok")
+        assert await ws.receive_text() == "ok"
+
+
+def test_a_session_used_without_with_fails_at_once() -> None:
+    session = TestClient(Echo(), timeout=30).websocket_connect("/ws")
+    for call in (session.receive_text, lambda: session.send_text("hi"), session.close):
+        with pytest.raises(RuntimeError) as info:
+            call()
+        assert str(info.value) == (
+            "the WebSocket session is not open; use it in a 'with' block: "
+            "with client.websocket_connect('/ws') as websocket:"
+        )
+
+
+def test_a_session_used_after_its_block_says_so() -> None:
+    with TestClient(Echo()).websocket_connect("/ws") as ws:
+        pass
+    with pytest.raises(RuntimeError) as info:
+        ws.send_text("late")
+    assert str(info.value) == (
+        "the WebSocket session is closed: its 'with' block has ended; "
+        "open a new one with client.websocket_connect('/ws')"
+    )
+
+
+@pytest.mark.anyio
+async def test_an_async_session_used_without_async_with_fails_at_once() -> None:
+    async with AsyncTestClient(Echo()) as client:
+        session = client.websocket_connect("/ws")
+        with pytest.raises(RuntimeError) as info:
+            await session.receive_text()
+    assert str(info.value) == (
+        "the WebSocket session is not open; use it in an 'async with' block: "
+        "async with client.websocket_connect('/ws') as websocket:"
+    )
+
+
+def test_the_wrong_with_statement_names_the_right_one() -> None:
+    session = TestClient(Echo()).websocket_connect("/ws")
+    with pytest.raises(TypeError) as info:
+        asyncio.run(_enter_async(session))
+    assert str(info.value) == (
+        "a TestClient's WebSocket session is used with 'with', not 'async with': "
+        "with client.websocket_connect(...) as websocket: (in async tests, use "
+        "unwired.AsyncTestClient)"
+    )
+
+
+async def _enter_async(session: Any) -> None:
+    async with session:
+        pass
+
+
+@pytest.mark.anyio
+async def test_the_wrong_with_statement_names_the_right_one_async() -> None:
+    session = AsyncTestClient(Echo()).websocket_connect("/ws")
+    with pytest.raises(TypeError) as info, session:
+        pass
+    assert str(info.value) == (
+        "an AsyncTestClient's WebSocket session is used with 'async with', not 'with': "
+        "async with client.websocket_connect(...) as websocket:, then await its methods "
+        "(in sync tests, use unwired.TestClient)"
+    )
+
+
+# -- how a close reads ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "text"),
+    [
+        (
+            1000,
+            "",
+            "the app refused the WebSocket before accepting it (code 1000; "
+            "a router does this when no route matches '/ws')",
+        ),
+        (
+            4003,
+            "forbidden",
+            "the app refused the WebSocket before accepting it (code 4003: forbidden)",
+        ),
+        (4003, "", "the app refused the WebSocket before accepting it (code 4003)"),
+    ],
+)
+def test_a_refusal_says_the_app_refused_before_accepting(code: int, reason: str, text: str) -> None:
+    with pytest.raises(WebSocketDisconnect) as info:
+        TestClient(closing_app(code, reason, accept=False)).websocket_connect("/ws").__enter__()
+    assert (info.value.code, info.value.reason, str(info.value)) == (code, reason, text)
+
+
+def test_a_close_after_accepting_says_the_app_closed_it() -> None:
+    with TestClient(closing_app(1001, "going away", accept=True)).websocket_connect("/") as ws:
+        ws.send_text("trigger")
+        with pytest.raises(WebSocketDisconnect) as info:
+            ws.receive_text()
+    assert str(info.value) == "the app closed the WebSocket (code 1001: going away)"
+
+
+def test_an_app_returning_without_accepting_says_so() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+
+    with pytest.raises(WebSocketDisconnect) as info:
+        TestClient(app).websocket_connect("/").__enter__()
+    assert str(info.value) == "the app returned without accepting the WebSocket (code 1006)"
+
+
+def test_receive_json_of_the_wrong_kind_names_the_right_mode() -> None:
+    with TestClient(Echo()).websocket_connect("/") as ws:
+        ws.send_text('{"id": 1}')
+        with pytest.raises(TypeError) as info:
+            ws.receive_json(mode="binary")
+        assert str(info.value) == (
+            "receive_json(mode='binary') got a text message ('{\"id\": 1}'); "
+            "use receive_json() (mode='text'), or receive() for either kind"
+        )
+        ws.send_bytes(b'{"id": 1}')
+        with pytest.raises(TypeError) as info:
+            ws.receive_json()
+        assert str(info.value) == (
+            "receive_json(mode='text') got a binary message (b'{\"id\": 1}'); "
+            "use receive_json(mode='binary'), or receive() for either kind"
+        )
+
+
+def test_denial_status_must_be_an_http_status() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await send({"type": "websocket.http.response.start", "status": 42, "headers": []})
+
+    with pytest.raises(ASGIProtocolError) as info:
+        TestClient(app).websocket_connect("/").__enter__()
+    assert str(info.value) == (
+        "app sent 'websocket.http.response.start' with status 42; "
+        "it must be an HTTP status code from 100 to 599"
+    )
+
+
+def test_a_bad_receive_timeout_is_refused() -> None:
+    with TestClient(Echo()).websocket_connect("/") as ws:
+        with pytest.raises(TypeError, match=r"^timeout must be a number .*, not str '1'$"):
+            ws.receive_text(timeout="1")  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match=r"^timeout must be a number .*, not -1$"):
+            ws.receive(timeout=-1)
+        ws.send_text("still usable")
+        assert ws.receive_text() == "still usable"

@@ -9,13 +9,15 @@ lifespan exchanges subclass it and add only their protocol's traffic.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable
 from typing import TypeVar
 
 from ._backends import Backend, Signal, TaskHandle
-from ._diagnostics import where_suspended
+from ._diagnostics import waiting_in_receive, where_suspended
 from ._exceptions import ASGIProtocolError, ClientDisconnected
 from ._ops import Deadline, Op, Wait
+from ._protocol._checks import describe
 from ._types import Message
 
 
@@ -39,6 +41,53 @@ DISCONNECT_GRACE = 0.1
 #: How long a cancelled app may take to unwind before the test gives up on it.
 CANCEL_WAIT = 5.0
 
+
+def check_timeout(timeout: object, *, of_timeout_object: bool = False) -> float | None:
+    """A timeout the test gave, in seconds (``None``: no limit), checked before any wait uses it.
+
+    ``0`` is refused: every wait would expire before the app ran at all.
+
+    Args:
+        timeout: the seconds to check.
+        of_timeout_object: ``timeout`` is the read timeout of an ``httpx2.Timeout`` the
+            test passed.
+
+    Raises:
+        TypeError: not a number.
+        ValueError: not a finite number greater than 0.
+    """
+    if timeout is None:
+        return None
+    if isinstance(timeout, int | float) and not isinstance(timeout, bool):
+        if 0 < timeout < math.inf:
+            return timeout
+        number = True
+    else:
+        number = False
+    rule = "timeout must be a number of seconds > 0, an httpx2.Timeout, or None (no limit)"
+    if of_timeout_object:
+        shown = f"httpx2.Timeout with read={timeout!r}"
+    else:
+        shown = repr(timeout) if number else describe(timeout)
+    if not number:
+        msg = f"{rule}, not {shown}"
+        raise TypeError(msg)
+    hint = ""
+    if timeout == 0:
+        hint = (
+            ": every wait would time out before the app could answer; to check that something "
+            "does not happen, give a short timeout such as 0.1"
+        )
+    elif timeout == math.inf:
+        hint = "; to wait forever, pass None"
+    msg = f"{rule}, not {shown}{hint}"
+    raise ValueError(msg)
+
+
+_SLOW_UNWIND = (
+    "A finally or except block in the app awaits something slow, or catches the "
+    "cancellation without re-raising it."
+)
 
 E = TypeVar("E")
 _DISCONNECT_NAMES = frozenset({"ClientDisconnect", "WebSocketDisconnect"})
@@ -67,6 +116,12 @@ class AppTask:
 
     #: Names the exchange in timeout messages, e.g. "GET /items" or "lifespan".
     label = "app"
+    #: Ends a timeout message when the app is suspended in its ``receive()``: the
+    #: test and the app wait for each other. This one is for HTTP requests.
+    receive_note = (
+        "the app is waiting in receive() for the test: once the request body is read, "
+        "receive() waits until the response is complete or the test goes away"
+    )
 
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
@@ -121,7 +176,8 @@ class AppTask:
             except TimeoutError:
                 if self._cancelled:
                     what = "the app to exit after cancellation"
-                    raise self._timeout(what, CANCEL_WAIT, cancelled=True) from None
+                    error = self._timeout(what, CANCEL_WAIT, cancelled=True, hint=_SLOW_UNWIND)
+                    raise error from None
                 self._cancel_app()
                 deadline = Deadline(CANCEL_WAIT)
             except BaseException:
@@ -149,12 +205,22 @@ class AppTask:
             self._cancelled = True
             self._task.cancel()
 
-    def _timeout(self, what: str, timeout: float | None, *, cancelled: bool) -> TimeoutError:
-        """A timeout saying what the test waited for and where the app is suspended."""
+    def _timeout(
+        self, what: str, timeout: float | None, *, cancelled: bool, hint: str = ""
+    ) -> TimeoutError:
+        """A timeout saying what the test waited for and where the app is suspended.
+
+        ``hint``, a sentence, tells the likely cause when the caller knows it.
+        """
         where = where_suspended(self._task)
+        if where and waiting_in_receive(self._task):
+            where += f"\n{self.receive_note}"
         after = "; the app task was cancelled" if cancelled else ""
         waited = "" if timeout is None else f" after {timeout:g}s"
-        return TimeoutError(f"{self.label}: timed out{waited} waiting for {what}{after}.{where}")
+        hint = f" {hint}" if hint else ""
+        return TimeoutError(
+            f"{self.label}: timed out{waited} waiting for {what}{after}.{hint}{where}"
+        )
 
     def _failure(self) -> BaseException | None:
         return self.protocol_error or (None if self.app_error is None else unwrap(self.app_error))

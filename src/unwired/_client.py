@@ -12,14 +12,14 @@ import inspect
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar, cast
+from typing import Any, Literal, NoReturn, Self, TypeVar, cast
 
 import httpx2
 from httpx2 import URL
 from httpx2._types import CookieTypes, HeaderTypes, TimeoutTypes
 
 from ._app import as_asgi3
-from ._app_task import AppTask
+from ._app_task import AppTask, check_timeout
 from ._backends import Backend, current_backend
 from ._driver import Driver, abandon, close_abandoned, create_driver, run
 from ._lifespan import Lifespan, LifespanMode
@@ -65,12 +65,29 @@ def set_default_timeout(timeout: TimeoutTypes) -> TimeoutTypes:
     return previous
 
 
-def _timeout(timeout: TimeoutTypes | _DefaultTimeout) -> TimeoutTypes:
-    return _default_timeout if isinstance(timeout, _DefaultTimeout) else timeout
+def _timeout(timeout: TimeoutTypes | _DefaultTimeout) -> httpx2.Timeout:
+    """The client's timeout as httpx2 keeps it; its read timeout, the one honoured, checked."""
+    given = _default_timeout if isinstance(timeout, _DefaultTimeout) else timeout
+    resolved = httpx2.Timeout(given)
+    check_timeout(resolved.read, of_timeout_object=isinstance(given, httpx2.Timeout))
+    return resolved
 
 
 async def _await(awaitable: Awaitable[T]) -> T:
     return await awaitable
+
+
+async def _call_async(func: Callable[..., Any], *args: Any) -> Any:
+    """Await ``func(*args)``: ``client.run`` takes async functions only, and says so."""
+    result = func(*args)
+    if not inspect.isawaitable(result):
+        name = getattr(func, "__qualname__", None) or repr(func)
+        msg = (
+            f"client.run() runs async functions; {name} returned {type(result).__name__}, "
+            "not an awaitable; use client.portal.call() for sync functions"
+        )
+        raise TypeError(msg)
+    return await result
 
 
 def _headers(headers: HeaderTypes | None) -> httpx2.Headers:
@@ -95,6 +112,8 @@ class _Setup:
     _lifespan: Lifespan | None
     _lifespan_mode: LifespanMode
     timeout: httpx2.Timeout
+    #: The statement that enters this client, for the errors that name it.
+    _with: str
 
     def _setup(
         self,
@@ -104,7 +123,7 @@ class _Setup:
         lifespan: object,
         http_version: str,
     ) -> ScopeConfig:
-        self.app = as_asgi3(app)
+        self.app = as_asgi3(app, type(self).__name__)
         self._lifespan_mode = _check_lifespan(lifespan)
         self._lifespan = None
         self.app_state = {}
@@ -122,6 +141,13 @@ class _Setup:
         if protocols:
             headers.setdefault("sec-websocket-protocol", ", ".join(protocols))
         auth = kwargs.pop("auth", httpx2.USE_CLIENT_DEFAULT)
+        for name in kwargs:
+            if name not in _WEBSOCKET_KEYWORDS:
+                msg = (
+                    f"websocket_connect() got an unexpected keyword argument {name!r}; "
+                    "it takes headers, cookies, auth, params, timeout"
+                )
+                raise TypeError(msg)
         request: httpx2.Request = self.build_request(  # type: ignore[attr-defined]
             "GET", url, headers=headers, **kwargs
         )
@@ -130,13 +156,23 @@ class _Setup:
 
     def _new_lifespan(self, closed: bool, backend: Callable[[], Backend]) -> Lifespan:
         if closed:
-            msg = "Cannot open a client instance that has been closed."
+            msg = (
+                "Cannot open a client instance that has been closed; client.close() ends a "
+                "client for good: create a new client (leaving 'with client:' does not close it)"
+            )
             raise RuntimeError(msg)
         if self._lifespan is not None:
-            msg = "this client is already inside a 'with' block"
+            article = "an" if self._with.startswith("async") else "a"
+            msg = (
+                f"this client is already inside {article} {self._with!r} block; use the client "
+                "of the outer block (to run a second copy of the app, create a second client)"
+            )
             raise RuntimeError(msg)
         return Lifespan(self.app, self.app_state, backend(), self._lifespan_mode)
 
+
+#: The request keywords ``websocket_connect`` passes on (``headers`` and ``auth`` too).
+_WEBSOCKET_KEYWORDS = frozenset({"cookies", "params", "timeout"})
 
 _WEBSOCKET_HEADERS = (  # as Starlette's TestClient sends them
     ("connection", "upgrade"),
@@ -187,6 +223,7 @@ class TestClient(_Setup, httpx2.Client):
     """
 
     __test__ = False
+    _with = "with client:"
 
     def __init__(
         self,
@@ -243,7 +280,7 @@ class TestClient(_Setup, httpx2.Client):
         if not callable(func):
             msg = f"client.run() takes a coroutine or an async function, not {func!r:.60}"
             raise TypeError(msg)
-        return run(self._driver, func, *args)
+        return cast(T, run(self._driver, _call_async, func, *args))
 
     def websocket_connect(
         self, url: URL | str, subprotocols: Sequence[str] | None = None, **kwargs: Any
@@ -291,6 +328,16 @@ class TestClient(_Setup, httpx2.Client):
         self._lifespan = lifespan
         return self
 
+    def __aenter__(self) -> NoReturn:
+        msg = (
+            "TestClient is used with 'with client:', not 'async with'; in async tests, use "
+            "unwired.AsyncTestClient"
+        )
+        raise TypeError(msg)
+
+    async def __aexit__(self, *exc_info: object) -> None:  # pragma: no cover - never entered
+        return None
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None = None,
@@ -333,6 +380,7 @@ class AsyncTestClient(_Setup, httpx2.AsyncClient):
     """
 
     __test__ = False
+    _with = "async with client:"
 
     def __init__(
         self,
@@ -414,6 +462,16 @@ class AsyncTestClient(_Setup, httpx2.AsyncClient):
         async with super().stream(method, url, **kwargs) as response:
             yield response
         raise_deferred(response)
+
+    def __enter__(self) -> NoReturn:
+        msg = (
+            "AsyncTestClient is used with 'async with client:', not 'with'; in sync tests, use "
+            "unwired.TestClient"
+        )
+        raise TypeError(msg)
+
+    def __exit__(self, *exc_info: object) -> None:  # pragma: no cover - never entered
+        return None
 
     async def __aenter__(self) -> Self:
         lifespan = self._new_lifespan(self.is_closed, self._backend)

@@ -18,9 +18,10 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
+_OWN = os.path.dirname(__file__) + os.sep
 _HIDDEN = (
     os.path.dirname(asyncio.__file__) + os.sep,
-    os.path.dirname(__file__) + os.sep,
+    _OWN,
     threading.__file__,
 )
 _HIDDEN_PARTS = (f"{os.sep}anyio{os.sep}", f"{os.sep}trio{os.sep}")
@@ -132,3 +133,22 @@ def where_suspended(task: Any) -> str:
     if children > MAX_CHILDREN:
         sections.append(f"\n(and {children - MAX_CHILDREN} more child tasks)")
     return "".join(sections)
+
+
+def waiting_in_receive(task: Any) -> bool:
+    """Is the app's own task suspended in unwired's ``receive()``, waiting for the test?
+
+    True when the first frame below the app's innermost shown frame (its own
+    code, or its framework's) is one of unwired's ``_receive`` functions.
+    """
+    if task is None:
+        return False
+    try:
+        _, frames = next(_stacks(task))
+        shown = [index for index, frame in enumerate(frames) if _shown(frame.f_code.co_filename)]
+        if not shown or shown[-1] + 1 == len(frames):
+            return False
+        code = frames[shown[-1] + 1].f_code
+        return code.co_filename.startswith(_OWN) and code.co_name == "_receive"
+    except Exception:  # pragma: no cover - best effort only
+        return False

@@ -131,6 +131,22 @@ def websocket_denial_type() -> type[WebSocketDenialResponse]:
     return WebSocketDenialResponse
 
 
+def websocket_disconnect(code: int, reason: str, text: str) -> WebSocketDisconnect:
+    """A ``WebSocketDisconnect(code, reason)`` whose message says how it came about.
+
+    ``code`` and ``reason`` stay exactly as Starlette's class has them; only
+    the text differs between a refusal, a close and an app that returned.
+    """
+    exc = websocket_disconnect_type()(code, reason)
+    exc.args = (text,)
+    return exc
+
+
+# Tracebacks name the classes as they are imported, not by this private module.
+for _class in (UnwiredError, ASGIProtocolError, LifespanFailed, ClientDisconnected):
+    _class.__module__ = "unwired"
+
+
 if TYPE_CHECKING:
     import httpx2
 

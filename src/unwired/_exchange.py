@@ -100,7 +100,23 @@ class HTTPExchange(AppTask):
             chunk = await self._backend.to_thread(_next_chunk, body)
         else:
             chunk = await anext(body, None)
-        return (b"", False) if chunk is None else (bytes(chunk), True)
+        if chunk is None:
+            return b"", False
+        if type(chunk) is not bytes:
+            if not isinstance(chunk, bytearray | memoryview):
+                # The test's mistake: say so, not bytes()' "string argument without an encoding".
+                shown = repr(chunk) if len(repr(chunk)) <= 60 else repr(chunk)[:57] + "..."
+                hint = (
+                    "encode it (e.g. chunk.encode('utf-8')) or pass bytes (open files in "
+                    "binary mode, 'rb')"
+                    if isinstance(chunk, str)
+                    else "pass bytes"
+                )
+                got = f"{type(chunk).__name__} {shown}"
+                msg = f"request body chunks must be bytes, got {got}; {hint}"
+                raise TypeError(msg)
+            chunk = bytes(chunk)
+        return chunk, True
 
     async def _send(self, message: Message) -> None:
         event = self._checked(self._cycle.app_sent, message)
@@ -215,6 +231,8 @@ class HTTPExchange(AppTask):
                 yield ONE_PASS if first else self._wait(deadline)
             except BaseException as exc:
                 yield from self._give_up(exc, "the response to start", timeout)
+            if self.protocol_error is not None and not self.app_done:
+                yield from self._cancel_and_wait()  # it swallowed the error: end it now
             if self.start is not None or self.app_done:
                 return self.start
             first = False
@@ -227,6 +245,8 @@ class HTTPExchange(AppTask):
         """
         while True:
             while not self._chunks:
+                if self.protocol_error is not None and not self.app_done:
+                    yield from self._cancel_and_wait()  # as in open()
                 if self.body_complete or self.app_done or self._cycle.disconnected:
                     return None
                 try:

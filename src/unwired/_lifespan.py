@@ -20,11 +20,26 @@ LifespanMode = Literal["auto", "on", "off"]
 #: How long a failed startup/shutdown may take to raise its exception.
 FAILURE_GRACE = 1.0
 
+_UNSUPPORTED_NOTE = (
+    "unwired: the app raised this on the lifespan scope before it answered "
+    "'lifespan.startup', as an app without lifespan support does (e.g. with "
+    "assert scope['type'] == 'http'); for such an app, create the client with "
+    "lifespan='auto' or 'off'"
+)
+_NEVER_RECEIVED = (
+    "The app never called receive() to get 'lifespan.startup': if it does not support "
+    "lifespan, create the client with lifespan='off'."
+)
+
 
 class Lifespan(AppTask):
     """One run of the app's lifespan scope."""
 
     label = "lifespan"
+    receive_note = (
+        "the app is waiting in receive() for the next lifespan message, but the test waits "
+        "for its answer to the last one"
+    )
 
     def __init__(
         self, app: ASGIApp, state: dict[str, Any], backend: Backend, mode: LifespanMode
@@ -35,6 +50,7 @@ class Lifespan(AppTask):
         self._mode = mode
         self._cycle = LifespanCycle()
         self._outcome: Outcome | None = None
+        self._received = False  # has the app called receive() yet?
         self.supported = True
 
     # -- the app's side -------------------------------------------------------
@@ -45,6 +61,7 @@ class Lifespan(AppTask):
     async def _receive(self) -> Message:
         while (message := self._cycle.next_for_app()) is None:
             await self._app_signal.wait()
+        self._received = True
         return message
 
     async def _send(self, message: Message) -> None:
@@ -101,12 +118,21 @@ class Lifespan(AppTask):
             self.supported = False
             return
         if self.app_error is not None:
-            raise unwrap(self.app_error)
+            error = unwrap(self.app_error)
+            if support is Support.UNSUPPORTED:
+                error.add_note(_UNSUPPORTED_NOTE)
+            raise error
         text = (
             f"app returned from the lifespan scope without answering 'lifespan.{phase}'; "
-            "send 'lifespan.startup.complete'/'lifespan.shutdown.complete', or create the "
-            "client with lifespan='off' (or 'auto') if the app does not support lifespan"
+            f"answer it with 'lifespan.{phase}.complete' (or 'lifespan.{phase}.failed')"
         )
+        if phase == "startup":
+            text += (
+                ", or, if the app does not support lifespan, create the client with "
+                "lifespan='auto' or 'off'"
+            )
+        else:
+            text += " before returning"
         raise ASGIProtocolError(text, message_type=None, state=self._cycle.phase.name)
 
     def _until_done(self, timeout: float | None, what: str | None) -> Op[None]:
@@ -126,7 +152,8 @@ class Lifespan(AppTask):
         try:
             yield self._wait(deadline)
         except TimeoutError:
-            error = self._timeout(what, deadline.timeout, cancelled=True)
+            hint = "" if self._received else _NEVER_RECEIVED
+            error = self._timeout(what, deadline.timeout, cancelled=True, hint=hint)
             yield from self._cancel_and_wait()
             raise error from None
         except BaseException:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import httpx2
 
-from ._app_task import AppTask, unwrap
+from ._app_task import AppTask, check_timeout, unwrap
 from ._backends import Backend
 from ._driver import Driver
 from ._exchange import HTTPExchange, RequestBody
@@ -31,8 +31,13 @@ WHOLE_BODY = "unwired.whole_body"
 
 
 def read_timeout(request: httpx2.Request) -> float | None:
-    timeout: dict[str, float | None] = request.extensions.get("timeout", {})
-    return timeout.get("read")
+    """The request's read timeout in seconds (``None``: no limit), checked.
+
+    Raises:
+        TypeError, ValueError: not a number of seconds > 0 (the request's ``timeout=``).
+    """
+    timeout: dict[str, object] = request.extensions.get("timeout", {})
+    return check_timeout(timeout.get("read"))
 
 
 def new_exchange(
@@ -163,7 +168,7 @@ class _Reply:
         """The response once the app has started it (``None``: it ended first)."""
         if start is None:
             self.check()
-            return httpx2.Response(500, request=self.request)
+            return httpx2.Response(500, stream=httpx2.ByteStream(b""), request=self.request)
         body = self.exchange.drain()
         if body is not None:  # the usual case: the app has finished already
             self.check()

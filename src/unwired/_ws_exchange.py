@@ -11,10 +11,7 @@ from collections import deque
 
 from ._app_task import AppTask, is_disconnect_error
 from ._backends import Backend
-from ._exceptions import (
-    websocket_denial_type,
-    websocket_disconnect_type,
-)
+from ._exceptions import websocket_denial_type, websocket_disconnect
 from ._ops import Deadline, Op
 from ._protocol._websocket import (
     CONNECT_MESSAGE,
@@ -32,6 +29,11 @@ from ._types import ASGIApp, Message, Scope
 class WebSocketExchange(AppTask):
     """An app task serving one WebSocket session, and what the test has seen of it."""
 
+    receive_note = (
+        "the app is waiting in receive() for a message from the test; send it one "
+        "(e.g. websocket.send_text(...)) before receiving, or have the app send first"
+    )
+
     def __init__(self, app: ASGIApp, scope: Scope, backend: Backend) -> None:
         super().__init__(backend)
         self._app = app
@@ -41,7 +43,8 @@ class WebSocketExchange(AppTask):
         self._outbox: deque[Event] = deque()  # what the app sent, for the test
         self._reported = False
         self.accepted: Accepted | None = None
-        self.label = f"websocket {scope['path']}"
+        self.path: str = scope["path"]
+        self.label = f"websocket {self.path}"
 
     # -- the app's side -------------------------------------------------------
 
@@ -92,7 +95,11 @@ class WebSocketExchange(AppTask):
         while not self._outbox:
             self._raise_failure()
             if self.app_done:
-                raise websocket_disconnect_type()(1006, "the app returned without accepting")
+                raise websocket_disconnect(
+                    1006,
+                    "the app returned without accepting",
+                    "the app returned without accepting the WebSocket (code 1006)",
+                )
             try:
                 yield self._wait(deadline)
             except BaseException as exc:
@@ -105,7 +112,7 @@ class WebSocketExchange(AppTask):
             self.accepted = event
             return event
         if type(event) is Closed:
-            refusal: BaseException = websocket_disconnect_type()(event.code, event.reason)
+            refusal: BaseException = self._refused(event)
         else:
             assert type(event) is DenialStart
             body = yield from self._denial_body(timeout)
@@ -113,6 +120,13 @@ class WebSocketExchange(AppTask):
         yield from self._end_app()
         self._raise_failure()
         raise refusal
+
+    def _refused(self, event: Closed) -> BaseException:
+        detail = f"code {event.code}: {event.reason}" if event.reason else f"code {event.code}"
+        if event.code == 1000 and not event.reason:
+            detail += f"; a router does this when no route matches {self.path!r}"
+        text = f"the app refused the WebSocket before accepting it ({detail})"
+        return websocket_disconnect(event.code, event.reason, text)
 
     def _denial_body(self, timeout: float | None) -> Op[bytes]:
         parts: list[bytes] = []

@@ -540,7 +540,7 @@ def test_app_closes_while_the_test_waits(backend: dict[str, Any]) -> None:
             ws.receive_text()
     assert isinstance(info.value, WebSocketDisconnect)  # unwired's own class
     assert (info.value.code, info.value.reason) == (4002, "idle for too long")
-    assert str(info.value) == "the WebSocket was closed with code 4002: idle for too long"
+    assert str(info.value) == "the app closed the WebSocket (code 4002: idle for too long)"
     assert app.state.events == ["closed by the app"]
     assert app.state.sent == ["websocket.accept", "websocket.send", "websocket.close"]
 
@@ -641,7 +641,7 @@ def test_json_binary_mode() -> None:
             ws.receive_json()  # text mode, but a binary frame arrives
     assert str(info.value) == (
         "receive_json(mode='text') got a binary message (b'{\"got\":null}'); "
-        "use receive_bytes(), or receive() for either kind"
+        "use receive_json(mode='binary'), or receive() for either kind"
     )
     assert app.state.received[1] == {
         "type": "websocket.receive",

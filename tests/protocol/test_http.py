@@ -459,6 +459,12 @@ _BODY_EXPECTED = (
     "expected 'http.response.body' (or 'http.response.pathsend' / 'http.response.zerocopysend')"
 )
 _COMPLETE_EXPECTED = "expected nothing more: the response is complete"
+_ONE_START = (
+    "a response has one start: an error handler may be sending a second response after the "
+    "first had started"
+)
+_EVERY_MESSAGE = "every message is a dict whose 'type' is a str such as 'http.response.start'"
+_NOT_HTTP = "which is not an ASGI HTTP message an app can send"
 
 INVALID = [
     # -- out of order
@@ -492,7 +498,7 @@ INVALID = [
         [START],
         START,
         "app sent 'http.response.start' after 'http.response.start', "
-        f"while the body is being sent; {_BODY_EXPECTED}",
+        f"while the body is being sent; {_BODY_EXPECTED}; {_ONE_START}",
         "http.response.start",
         "SENDING_BODY",
     ),
@@ -508,6 +514,32 @@ INVALID = [
         "body-after-complete",
         [START, END],
         msg("body", body=b"late"),
+        f"app sent 'http.response.body' after the response was complete; {_COMPLETE_EXPECTED}"
+        "; did the last body message leave out 'more_body': True?",
+        "http.response.body",
+        "COMPLETE",
+    ),
+    Invalid(
+        "body-after-zerocopysend-complete",
+        [START, msg("zerocopysend", file=FILE)],
+        msg("body", body=b"late"),
+        f"app sent 'http.response.body' after the response was complete; {_COMPLETE_EXPECTED}"
+        "; did the last body message leave out 'more_body': True?",
+        "http.response.body",
+        "COMPLETE",
+    ),
+    Invalid(
+        "body-after-pathsend",
+        [START, msg("pathsend", path="/f")],
+        msg("body", body=b"late"),
+        f"app sent 'http.response.body' after the response was complete; {_COMPLETE_EXPECTED}",
+        "http.response.body",
+        "COMPLETE",
+    ),
+    Invalid(
+        "body-after-trailers",
+        [msg("start", status=200, trailers=True), END, msg("trailers")],
+        msg("body", body=b"late"),
         f"app sent 'http.response.body' after the response was complete; {_COMPLETE_EXPECTED}",
         "http.response.body",
         "COMPLETE",
@@ -516,7 +548,8 @@ INVALID = [
         "start-after-complete",
         [START, END],
         START,
-        "app sent 'http.response.start' after the response was complete",
+        "app sent 'http.response.start' after the response was complete; "
+        f"{_COMPLETE_EXPECTED}; {_ONE_START}",
         "http.response.start",
         "COMPLETE",
     ),
@@ -533,7 +566,8 @@ INVALID = [
         [START, END],
         msg("trailers"),
         "app sent 'http.response.trailers' but its 'http.response.start' did not set "
-        "'trailers': True, so the response was already complete",
+        "'trailers': True, so the response was already complete; to send trailers, set "
+        "'trailers': True in 'http.response.start'",
         "http.response.trailers",
         "COMPLETE",
     ),
@@ -568,7 +602,7 @@ INVALID = [
         "websocket-send",
         [],
         {"type": "websocket.send", "text": "hi"},
-        "app sent 'websocket.send', which is not an HTTP response message, "
+        f"app sent 'websocket.send', {_NOT_HTTP}, "
         "before 'http.response.start'; expected 'http.response.start' first",
         "websocket.send",
         "AWAITING_START",
@@ -577,7 +611,7 @@ INVALID = [
         "http-request-while-sending-body",
         [START],
         {"type": "http.request", "body": b""},
-        "app sent 'http.request', which is not an HTTP response message, "
+        f"app sent 'http.request', {_NOT_HTTP}, "
         "after 'http.response.start', while the body is being sent",
         "http.request",
         "SENDING_BODY",
@@ -586,8 +620,34 @@ INVALID = [
         "unknown-http-response-type",
         [],
         msg("bogus"),
-        "app sent 'http.response.bogus' before 'http.response.start'; expected",
+        f"app sent 'http.response.bogus', {_NOT_HTTP}, before 'http.response.start'; expected",
         "http.response.bogus",
+        "AWAITING_START",
+    ),
+    Invalid(
+        "misspelt-http-response-type",
+        [START],
+        msg("bdy", body=b"x"),
+        f"app sent 'http.response.bdy', {_NOT_HTTP} (did you mean 'http.response.body'?), "
+        f"after 'http.response.start', while the body is being sent; {_BODY_EXPECTED}",
+        "http.response.bdy",
+        "SENDING_BODY",
+    ),
+    Invalid(
+        "misspelt-family",
+        [],
+        {"type": "http.respone.start", "status": 200},
+        f"app sent 'http.respone.start', {_NOT_HTTP} (did you mean 'http.response.start'?), "
+        "before 'http.response.start'",
+        "http.respone.start",
+        "AWAITING_START",
+    ),
+    Invalid(
+        "unknown-family",
+        [],
+        {"type": "lifespan.startup.complete"},
+        f"app sent 'lifespan.startup.complete', {_NOT_HTTP}, before 'http.response.start'",
+        "lifespan.startup.complete",
         "AWAITING_START",
     ),
     # -- not a message at all
@@ -595,8 +655,7 @@ INVALID = [
         "str-instead-of-message",
         [],
         "http.response.start",
-        "app sent str 'http.response.start' instead of a message; "
-        "send() takes a dict with a 'type' key",
+        f"app sent str 'http.response.start' instead of a message; {_EVERY_MESSAGE}",
         None,
         "AWAITING_START",
     ),
@@ -620,7 +679,7 @@ INVALID = [
         "missing-type",
         [],
         {"status": 200},
-        "app sent a message without a string 'type': {'status': 200}",
+        f"app sent a message without a str 'type': {{'status': 200}}; {_EVERY_MESSAGE}",
         None,
         "AWAITING_START",
     ),
@@ -628,7 +687,7 @@ INVALID = [
         "bytes-type",
         [],
         {"type": b"http.response.start"},
-        "app sent a message without a string 'type': {'type': b'http.response.start'}",
+        "app sent a message without a str 'type': {'type': b'http.response.start'}",
         None,
         "AWAITING_START",
     ),
@@ -636,7 +695,7 @@ INVALID = [
         "mapping-with-non-str-type",
         [],
         MappingProxyType({"type": 1}),
-        "app sent a message without a string 'type': {'type': 1}",
+        "app sent a message without a str 'type': {'type': 1}",
         None,
         "AWAITING_START",
     ),
@@ -645,7 +704,16 @@ INVALID = [
         "status-missing",
         [],
         msg("start"),
-        "app sent 'http.response.start' whose 'status' is NoneType None; it must be an int",
+        "app sent 'http.response.start' without 'status'; it must be an int, e.g. 200",
+        "http.response.start",
+        "AWAITING_START",
+    ),
+    Invalid(
+        "status-none",
+        [],
+        msg("start", status=None),
+        "app sent 'http.response.start' whose 'status' is NoneType None; "
+        "it must be an int, e.g. 200",
         "http.response.start",
         "AWAITING_START",
     ),
@@ -735,7 +803,8 @@ INVALID = [
         "headers-dict",
         [],
         msg("start", status=200, headers={b"content-type": b"text/plain"}),
-        "with header b'content-type'; " + _NOT_PAIR,
+        "app sent 'http.response.start' whose 'headers' is a dict; it must be a list of "
+        "[name, value] pairs: pass list(headers.items())",
         "http.response.start",
         "AWAITING_START",
     ),
@@ -818,7 +887,7 @@ INVALID = [
         "pathsend-without-path",
         [START],
         msg("pathsend"),
-        "app sent 'http.response.pathsend' whose 'path' is NoneType None; it must be a str",
+        "app sent 'http.response.pathsend' without 'path'; it must be a str",
         "http.response.pathsend",
         "SENDING_BODY",
     ),
@@ -917,7 +986,8 @@ INVALID = [
         "early-hint-str-links",
         [],
         msg("early_hint", links=["</style.css>; rel=preload"]),
-        "app sent 'http.response.early_hint' whose 'links' is not a list of bytes",
+        "app sent 'http.response.early_hint' whose 'links' is list ['</style.css>; rel=preload']; "
+        "it must be a list of bytes, e.g. [b'</style.css>; rel=preload; as=style']",
         "http.response.early_hint",
         "AWAITING_START",
     ),
@@ -925,7 +995,8 @@ INVALID = [
         "early-hint-links-single-bytes",
         [],
         msg("early_hint", links=b"</style.css>; rel=preload"),
-        "app sent 'http.response.early_hint' whose 'links' is not a list of bytes",
+        "app sent 'http.response.early_hint' whose 'links' is bytes b'</style.css>; rel=preload'; "
+        "it must be a list of bytes",
         "http.response.early_hint",
         "AWAITING_START",
     ),
@@ -933,7 +1004,7 @@ INVALID = [
         "push-without-path",
         [START],
         msg("push"),
-        "app sent 'http.response.push' whose 'path' is NoneType None; it must be a str",
+        "app sent 'http.response.push' without 'path'; it must be a str",
         "http.response.push",
         "SENDING_BODY",
     ),
@@ -1020,8 +1091,25 @@ def test_long_non_message_is_truncated_in_the_error() -> None:
     with pytest.raises(ASGIProtocolError) as info:
         cycle.app_sent(not_a_message)
     assert str(info.value) == (
-        f"app sent str {not_a_message!r:.80} instead of a message; "
-        "send() takes a dict with a 'type' key"
+        f"app sent str '{'x' * 76}... instead of a message; {_EVERY_MESSAGE}"
+    )
+
+
+def test_long_message_without_type_is_shortened_visibly() -> None:
+    cycle = HTTPCycle("GET")
+    with pytest.raises(ASGIProtocolError) as info:
+        cycle.app_sent({"body": b"x" * 500})
+    assert str(info.value) == (
+        f"app sent a message without a str 'type': {{'body': b'{'x' * 106}...; {_EVERY_MESSAGE}"
+    )
+
+
+def test_a_long_wrong_value_is_shortened_visibly() -> None:
+    cycle, _ = feed("GET", [START])
+    with pytest.raises(ASGIProtocolError) as info:
+        cycle.app_sent(msg("body", body="y" * 100))
+    assert str(info.value).startswith(
+        f"app sent 'http.response.body' whose 'body' is str '{'y' * 56}...; it must be bytes"
     )
 
 
@@ -1226,15 +1314,16 @@ APP_RETURNED_ERRORS = [
     ),
     pytest.param(
         [START],
-        "app returned after 'http.response.start', while the body is being sent; "
-        f"{_BODY_EXPECTED} before returning",
+        "app returned after 'http.response.start' without sending the body; end the response "
+        "with an 'http.response.body' message, e.g. {'type': 'http.response.body'}",
         "SENDING_BODY",
         id="no-body",
     ),
     pytest.param(
         [START, MORE],
-        "app returned after 'http.response.start', while the body is being sent; "
-        f"{_BODY_EXPECTED} before returning",
+        "app returned before the response body was complete: its last body message had "
+        "'more_body': True; end the body with a message without it, e.g. "
+        "{'type': 'http.response.body'}",
         "SENDING_BODY",
         id="mid-body",
     ),

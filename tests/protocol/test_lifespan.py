@@ -176,7 +176,8 @@ OUT_OF_TURN = [
     pytest.param(
         AT_STARTING,
         {"type": "lifespan.startup"},
-        f"app sent 'lifespan.startup' during startup; {STARTUP_ANSWERS}",
+        "app sent 'lifespan.startup', which is not an ASGI lifespan message an app can send, "
+        f"during startup; {STARTUP_ANSWERS}",
         "lifespan.startup",
         "STARTING",
         id="request-echoed-back",
@@ -184,10 +185,21 @@ OUT_OF_TURN = [
     pytest.param(
         AT_STARTING,
         {"type": "http.response.start", "status": 200},
-        f"app sent 'http.response.start' during startup; {STARTUP_ANSWERS}",
+        "app sent 'http.response.start', which is not an ASGI lifespan message an app can "
+        f"send, during startup; {STARTUP_ANSWERS}",
         "http.response.start",
         "STARTING",
         id="http-message-during-startup",
+    ),
+    pytest.param(
+        AT_STARTING,
+        {"type": "lifespan.startup.completed"},
+        "app sent 'lifespan.startup.completed', which is not an ASGI lifespan message an app "
+        "can send (did you mean 'lifespan.startup.complete'?), during startup; "
+        f"{STARTUP_ANSWERS}",
+        "lifespan.startup.completed",
+        "STARTING",
+        id="misspelt-answer",
     ),
     pytest.param(
         AT_STARTED,
@@ -242,7 +254,8 @@ OUT_OF_TURN = [
     pytest.param(
         AT_STARTING,
         1,
-        "app sent int 1 instead of a message; send() takes a dict with a 'type' key",
+        "app sent int 1 instead of a message; every message is a dict whose 'type' is a str "
+        "such as 'lifespan.startup.complete'",
         None,
         "STARTING",
         id="not-a-message",
@@ -250,7 +263,8 @@ OUT_OF_TURN = [
     pytest.param(
         AT_STOPPING,
         {"message": "bye"},
-        "app sent a message without a string 'type': {'message': 'bye'}",
+        "app sent a message without a str 'type': {'message': 'bye'}; every message is a dict "
+        "whose 'type' is a str such as 'lifespan.startup.complete'",
         None,
         "STOPPING",
         id="missing-type",

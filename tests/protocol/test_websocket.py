@@ -132,10 +132,33 @@ INVALID = [
     pytest.param(
         [ACCEPT],
         {"type": "http.response.start", "status": 200},
-        "app sent 'http.response.start', which is not a WebSocket message, "
-        "while the connection is open",
+        "app sent 'http.response.start', which is not an ASGI WebSocket message an app can "
+        "send, while the connection is open; expected 'websocket.send' or 'websocket.close'",
         "CONNECTED",
         id="http-message",
+    ),
+    pytest.param(
+        [ACCEPT],
+        {"type": "websocket.sent", "text": "x"},
+        "app sent 'websocket.sent', which is not an ASGI WebSocket message an app can send "
+        "(did you mean 'websocket.send'?), while the connection is open",
+        "CONNECTED",
+        id="misspelt-type",
+    ),
+    pytest.param(
+        [],
+        {"type": "websocket.http.response.start", "status": 42},
+        "app sent 'websocket.http.response.start' with status 42; "
+        "it must be an HTTP status code from 100 to 599",
+        "CONNECTING",
+        id="denial-status-out-of-range",
+    ),
+    pytest.param(
+        [],
+        {"type": "websocket.http.response.start"},
+        "app sent 'websocket.http.response.start' without 'status'; it must be an int, e.g. 200",
+        "CONNECTING",
+        id="denial-status-missing",
     ),
     pytest.param(
         [ACCEPT, {"type": "websocket.close"}],
@@ -167,7 +190,14 @@ INVALID = [
         "CONNECTING",
         id="subprotocol-int",
     ),
-    pytest.param([], "accept", "instead of a message", "CONNECTING", id="not-a-dict"),
+    pytest.param(
+        [],
+        "accept",
+        "app sent str 'accept' instead of a message; every message is a dict whose 'type' is "
+        "a str such as 'websocket.accept'",
+        "CONNECTING",
+        id="not-a-dict",
+    ),
 ]
 
 

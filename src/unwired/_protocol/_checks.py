@@ -2,13 +2,17 @@
 
 Rule: a check either returns the field's value in its canonical Python type or
 raises ``ASGIProtocolError`` saying which field of which message was wrong, what
-it was and what the spec wants instead.
+it was and what the spec wants instead. How a wrong value is shown
+(``describe``, cut visibly by ``shorten``) and which known message type a
+misspelt one was meant to be (``guess``) are decided here too, for every error
+message unwired writes, the clients' included.
 """
 
 from __future__ import annotations
 
+import difflib
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, NoReturn
 
 from .._exceptions import ASGIProtocolError, ClientDisconnected
@@ -21,27 +25,66 @@ def fail(text: str, message_type: str | None, state: enum.Enum) -> NoReturn:
     raise ASGIProtocolError(text, message_type=message_type, state=state.name)
 
 
-def message_type(message: object, state: enum.Enum) -> str:
-    """The ``type`` of a message, which must be a dict with a string type."""
+def message_type(message: object, state: enum.Enum, example: str) -> str:
+    """The ``type`` of a message, which must be a dict with a string type.
+
+    ``example`` is a type of the protocol at hand, shown in the error.
+    """
     if type(message) is dict:
         kind = message.get("type")
         if type(kind) is str:
             return kind
+    rule = f"every message is a dict whose 'type' is a str such as {example!r}"
     if not isinstance(message, Mapping):
-        fail(
-            f"app sent {type(message).__name__} {message!r:.80} instead of a message; "
-            "send() takes a dict with a 'type' key",
-            None,
-            state,
-        )
+        fail(f"app sent {describe(message, 80)} instead of a message; {rule}", None, state)
     kind = message.get("type")
     if not isinstance(kind, str):
-        fail(f"app sent a message without a string 'type': {dict(message)!r:.120}", None, state)
+        what = shorten(repr(dict(message)), 120)
+        fail(f"app sent a message without a str 'type': {what}; {rule}", None, state)
     return kind
 
 
-def _describe(value: object) -> str:
-    return f"{type(value).__name__} {value!r:.60}"
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, the cut shown by '...'."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe(value: object, limit: int = 60) -> str:
+    """A value for an error message: its type's name and its (shortened) repr."""
+    return f"{type(value).__name__} {shorten(repr(value), limit)}"
+
+
+def guess(kind: str, known: Collection[str]) -> str | None:
+    """The known message type ``kind`` was probably meant to be, if any.
+
+    Types are compared by their last part among the types of the same family
+    (``http.response.bdy`` -> ``http.response.body``); a type of no known
+    family must be nearly one of the known types.
+    """
+    family, _, last = kind.rpartition(".")
+    members = {k.rpartition(".")[2]: k for k in known if k.rpartition(".")[0] == family}
+    if members:
+        found = difflib.get_close_matches(last, members, n=1)
+        return members[found[0]] if found else None
+    found = difflib.get_close_matches(kind, known, n=1, cutoff=0.9)
+    return found[0] if found else None
+
+
+def sent(kind: str, known: Collection[str], protocol: str) -> str:
+    """``app sent 'kind'``, saying so when ``kind`` is no message an app sends in ``protocol``."""
+    if kind in known:
+        return f"app sent {kind!r}"
+    meant = guess(kind, known)
+    hint = f" (did you mean {meant!r}?)" if meant is not None else ""
+    return f"app sent {kind!r}, which is not an ASGI {protocol} message an app can send{hint},"
+
+
+def wrong(message: Mapping[str, Any], key: str, rule: str, state: enum.Enum) -> NoReturn:
+    """Fail on field ``key`` of ``message``: what it was (or that it is missing), then ``rule``."""
+    kind = message["type"]
+    if key in message:
+        fail(f"app sent {kind!r} whose {key!r} is {describe(message[key])}; {rule}", kind, state)
+    fail(f"app sent {kind!r} without {key!r}; {rule}", kind, state)
 
 
 def body(message: Mapping[str, Any], key: str, state: enum.Enum) -> bytes:
@@ -51,23 +94,14 @@ def body(message: Mapping[str, Any], key: str, state: enum.Enum) -> bytes:
     if isinstance(value, _BYTES_LIKE):
         return bytes(value)
     hint = "; encode it first, e.g. text.encode('utf-8')" if isinstance(value, str) else ""
-    fail(
-        f"app sent {message['type']!r} whose {key!r} is {_describe(value)}; it must be bytes{hint}",
-        message["type"],
-        state,
-    )
+    wrong(message, key, f"it must be bytes{hint}", state)
 
 
 def flag(message: Mapping[str, Any], key: str, state: enum.Enum) -> bool:
     value = message.get(key, False)
     if isinstance(value, bool):
         return value
-    fail(
-        f"app sent {message['type']!r} whose {key!r} is {_describe(value)}; "
-        "it must be True or False",
-        message["type"],
-        state,
-    )
+    wrong(message, key, "it must be True or False", state)
 
 
 def text(
@@ -76,22 +110,27 @@ def text(
     value = message.get(key)
     if isinstance(value, str) or (value is None and optional):
         return value
-    fail(
-        f"app sent {message['type']!r} whose {key!r} is {_describe(value)}; it must be a str",
-        message["type"],
-        state,
-    )
+    wrong(message, key, "it must be a str", state)
 
 
-def integer(message: Mapping[str, Any], key: str, state: enum.Enum) -> int:
+def integer(message: Mapping[str, Any], key: str, state: enum.Enum, example: str = "") -> int:
     value = message.get(key)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    fail(
-        f"app sent {message['type']!r} whose {key!r} is {_describe(value)}; it must be an int",
-        message["type"],
-        state,
-    )
+    wrong(message, key, f"it must be an int{example and f', e.g. {example}'}", state)
+
+
+def status(message: Mapping[str, Any], state: enum.Enum) -> int:
+    """An HTTP status code (of a response, or of a WebSocket denial response)."""
+    value = integer(message, "status", state, "200")
+    if not 100 <= value <= 599:
+        fail(
+            f"app sent {message['type']!r} with status {value}; "
+            "it must be an HTTP status code from 100 to 599",
+            message["type"],
+            state,
+        )
+    return value
 
 
 def count(message: Mapping[str, Any], key: str, state: enum.Enum) -> int | None:
@@ -112,18 +151,20 @@ def headers(message: Mapping[str, Any], key: str, state: enum.Enum) -> Headers:
     """Header pairs as a list of ``(name, value)`` bytes tuples."""
     raw = message.get(key, ())
     kind = message["type"]
-    if isinstance(raw, str | bytes) or not _iterable(raw):
+    if isinstance(raw, Mapping):
         fail(
-            f"app sent {kind!r} whose {key!r} is {_describe(raw)}; "
-            "it must be an iterable of [name, value] byte-string pairs",
+            f"app sent {kind!r} whose {key!r} is a {type(raw).__name__}; it must be a list of "
+            "[name, value] pairs: pass list(headers.items())",
             kind,
             state,
         )
+    if isinstance(raw, str | bytes) or not _iterable(raw):
+        wrong(message, key, "it must be an iterable of [name, value] byte-string pairs", state)
     result: Headers = []
     for pair in raw:
         if not isinstance(pair, list | tuple) or len(pair) != 2:
             fail(
-                f"app sent {kind!r} with header {pair!r:.80}; each header must be a "
+                f"app sent {kind!r} with header {shorten(repr(pair), 80)}; each header must be a "
                 "[name, value] pair of byte strings",
                 kind,
                 state,
@@ -131,8 +172,8 @@ def headers(message: Mapping[str, Any], key: str, state: enum.Enum) -> Headers:
         name, value = pair
         if not isinstance(name, bytes) or not isinstance(value, bytes):
             fail(
-                f"app sent {kind!r} with header {pair!r:.80}; names and values must be bytes, "
-                "not str: encode them with .encode('latin-1')",
+                f"app sent {kind!r} with header {shorten(repr(pair), 80)}; names and values must "
+                "be bytes, not str: encode them with .encode('latin-1')",
                 kind,
                 state,
             )
@@ -152,21 +193,24 @@ class Dispatcher:
 
     Args:
         accepts: the message types allowed in each state.
+        example: a message type of the protocol, shown when a message has none.
         error: the state to stay in after any failure (sticky).
         gone: the text of the ``ClientDisconnected`` raised once the test left.
         after_gone: message types still allowed after the test left.
     """
 
-    __slots__ = ("_accepts", "_after_gone", "_error", "_gone", "handlers")
+    __slots__ = ("_accepts", "_after_gone", "_error", "_example", "_gone", "handlers")
 
     def __init__(
         self,
         accepts: Mapping[Any, frozenset[str]],
+        example: str,
         error: enum.Enum,
         gone: str,
         after_gone: frozenset[str] = frozenset(),
     ) -> None:
         self._accepts = accepts
+        self._example = example
         self._error = error
         self._gone = gone
         self._after_gone = after_gone
@@ -180,7 +224,7 @@ class Dispatcher:
             raise ClientDisconnected(self._gone)
         state = cycle.state
         try:
-            kind = message_type(message, state)
+            kind = message_type(message, state, self._example)
             if kind not in self._accepts[state]:
                 cycle._refuse(kind, state)
             return self.handlers[kind](cycle, message)

@@ -72,6 +72,8 @@ _ACCEPTS: dict[ResponseState, frozenset[str]] = {
     COMPLETE: frozenset(),
     ERROR: frozenset(),
 }
+#: Every type an app may send on an HTTP connection, for "did you mean".
+_KNOWN = frozenset().union(*_ACCEPTS.values())
 
 
 class ReceiveAction(enum.Enum):
@@ -176,28 +178,28 @@ class HTTPCycle:
         return _DISPATCH.dispatch(self, message)  # type: ignore[no-any-return]
 
     def _refuse(self, kind: str, state: ResponseState) -> NoReturn:
-        if not kind.startswith("http.response."):
-            what = f"app sent {kind!r}, which is not an HTTP response message,"
-        elif kind == "http.response.trailers" and state is COMPLETE and not self._trailers_due:
-            text = (
+        if kind == "http.response.trailers" and state is COMPLETE and not self._trailers_due:
+            check.fail(
                 "app sent 'http.response.trailers' but its 'http.response.start' did not set "
-                "'trailers': True, so the response was already complete"
+                "'trailers': True, so the response was already complete; to send trailers, "
+                "set 'trailers': True in 'http.response.start'",
+                kind,
+                state,
             )
-            check.fail(text, kind, state)
-        else:
-            what = f"app sent {kind!r}"
-        check.fail(f"{what} {state.value}; expected {_EXPECTED[state]}", kind, state)
+        hint = ""
+        if kind == "http.response.start" and state is not ERROR:
+            hint = (
+                "; a response has one start: an error handler may be sending a second "
+                "response after the first had started"
+            )
+        elif kind == "http.response.body" and state is COMPLETE and self._body_started:
+            hint = "; did the last body message leave out 'more_body': True?"
+        what = check.sent(kind, _KNOWN, "HTTP")
+        check.fail(f"{what} {state.value}; expected {_EXPECTED[state]}{hint}", kind, state)
 
     def _start(self, message: Message) -> ResponseStart:
         state = self.state
-        status = check.integer(message, "status", state)
-        if not 100 <= status <= 599:
-            check.fail(
-                f"app sent 'http.response.start' with status {status}; "
-                "it must be an HTTP status code from 100 to 599",
-                "http.response.start",
-                state,
-            )
+        status = check.status(message, state)
         headers = check.headers(message, "headers", state)
         self._trailers_due = check.flag(message, "trailers", state)
         self.state = SENDING_BODY
@@ -279,9 +281,10 @@ class HTTPCycle:
     def _early_hint(self, message: Message) -> EarlyHint:
         links = message.get("links", [])
         if not isinstance(links, list | tuple) or not all(isinstance(x, bytes) for x in links):
-            check.fail(
-                "app sent 'http.response.early_hint' whose 'links' is not a list of bytes",
-                "http.response.early_hint",
+            check.wrong(
+                message,
+                "links",
+                "it must be a list of bytes, e.g. [b'</style.css>; rel=preload; as=style']",
                 self.state,
             )
         return EarlyHint(list(links))
@@ -307,10 +310,16 @@ class HTTPCycle:
             text = (
                 "app returned without sending 'http.response.start'; every request needs a response"
             )
+        elif not self._body_started:
+            text = (
+                "app returned after 'http.response.start' without sending the body; end the "
+                "response with an 'http.response.body' message, e.g. {'type': 'http.response.body'}"
+            )
         else:
             text = (
-                f"app returned {self.state.value}; "
-                f"expected {_EXPECTED[self.state]} before returning"
+                "app returned before the response body was complete: its last body message had "
+                "'more_body': True; end the body with a message without it, e.g. "
+                "{'type': 'http.response.body'}"
             )
         state = self.state
         self.state = ERROR
@@ -339,7 +348,10 @@ class HTTPCycle:
 
 
 _DISPATCH = check.Dispatcher(
-    _ACCEPTS, ERROR, "the test closed the response; nothing more can be sent"
+    _ACCEPTS,
+    "http.response.start",
+    ERROR,
+    "the test closed the response; nothing more can be sent",
 )
 _DISPATCH.handlers.update(
     {

@@ -31,6 +31,8 @@ _ACCEPTS = {
     LifespanPhase.STARTING: ("lifespan.startup.complete", "lifespan.startup.failed"),
     LifespanPhase.STOPPING: ("lifespan.shutdown.complete", "lifespan.shutdown.failed"),
 }
+#: Every type an app may send on the lifespan scope, for "did you mean".
+_KNOWN = frozenset(kind for kinds in _ACCEPTS.values() for kind in kinds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +80,11 @@ class LifespanCycle:
         """
         phase = self.phase
         try:
-            kind = check.message_type(message, phase)
+            kind = check.message_type(message, phase, "lifespan.startup.complete")
             if kind not in _ACCEPTS.get(phase, ()):
                 expected = " or ".join(repr(k) for k in _ACCEPTS.get(phase, ())) or "nothing"
-                check.fail(f"app sent {kind!r} {phase.value}; expected {expected}", kind, phase)
+                what = check.sent(kind, _KNOWN, "lifespan")
+                check.fail(f"{what} {phase.value}; expected {expected}", kind, phase)
             text = check.text(message, "message", phase) or ""
         except BaseException:
             self.phase = LifespanPhase.ERROR

@@ -41,6 +41,8 @@ _ACCEPTS: dict[WebSocketState, frozenset[str]] = {
     CLOSED: frozenset(),
     ERROR: frozenset(),
 }
+#: Every type an app may send on a WebSocket, for "did you mean".
+_KNOWN = frozenset().union(*_ACCEPTS.values())
 
 _EXPECTED = {
     CONNECTING: "'websocket.accept', 'websocket.close' or 'websocket.http.response.start'",
@@ -107,10 +109,7 @@ class WebSocketCycle:
         return _DISPATCH.dispatch(self, message)  # type: ignore[no-any-return]
 
     def _refuse(self, kind: str, state: WebSocketState) -> NoReturn:
-        if not kind.startswith("websocket."):
-            what = f"app sent {kind!r}, which is not a WebSocket message,"
-        else:
-            what = f"app sent {kind!r}"
+        what = check.sent(kind, _KNOWN, "WebSocket")
         check.fail(f"{what} {state.value}; expected {_EXPECTED[state]}", kind, state)
 
     def _accept(self, message: Message) -> Accepted:
@@ -143,7 +142,7 @@ class WebSocketCycle:
         return Closed(code, reason)
 
     def _denial_start(self, message: Message) -> DenialStart:
-        status = check.integer(message, "status", self.state)
+        status = check.status(message, self.state)
         headers = check.headers(message, "headers", self.state)
         self.state = DENYING
         return DenialStart(status, headers)
@@ -163,6 +162,7 @@ class WebSocketCycle:
 # The app may still answer the test's close with its own (the closing handshake).
 _DISPATCH = check.Dispatcher(
     _ACCEPTS,
+    "websocket.accept",
     ERROR,
     "the test closed the WebSocket; nothing more can be sent",
     after_gone=frozenset({"websocket.close"}),
