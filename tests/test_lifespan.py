@@ -246,3 +246,20 @@ def test_a_startup_timeout_after_receive_does_not() -> None:
         "lifespan: timed out after 0.1s waiting for the app to answer 'lifespan.startup'; the "
         "app task was cancelled."
     )
+
+
+class CrashedAfterStartup(Exception):
+    pass
+
+
+def test_an_exception_the_lifespan_raises_after_startup_is_raised_on_exit() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await receive()
+            await send({"type": "lifespan.startup.complete"})
+            raise CrashedAfterStartup("the background job of the lifespan died")
+        await text_app()(scope, receive, send)
+
+    client = TestClient(app)
+    with pytest.raises(CrashedAfterStartup, match="background job"), client:
+        assert client.get("/").text == "hi"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import pytest
@@ -585,3 +586,24 @@ def test_a_bad_receive_timeout_is_refused() -> None:
             ws.receive(timeout=-1)
         ws.send_text("still usable")
         assert ws.receive_text() == "still usable"
+
+
+@pytest.mark.parametrize("after", ["nothing", "a denial start"])
+def test_an_app_that_swallows_its_protocol_error_before_accepting_is_ended(after: str) -> None:
+    log: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        if after == "a denial start":
+            await send({"type": "websocket.http.response.start", "status": 403, "headers": []})
+        with contextlib.suppress(ASGIProtocolError):  # swallowed: the app goes on and waits
+            await send({"type": "websocket.send", "text": "too early"})
+        try:
+            await receive()
+        finally:
+            log.append("ended")
+
+    with TestClient(app, lifespan="off", timeout=30) as client:
+        with pytest.raises(ASGIProtocolError, match=r"websocket\.send"):
+            client.websocket_connect("/ws").__enter__()
+        assert log == ["ended"]  # not left waiting on the client's loop

@@ -184,6 +184,15 @@ class AppTask:
                 yield from self._cancel_and_wait()
                 raise
 
+    def _end_if_broken(self) -> Op[None]:
+        """End an app that broke the protocol, swallowed the error and went on.
+
+        The test gets the error at once, not after its timeout, and the app
+        is not left running.
+        """
+        if self.protocol_error is not None and not self.app_done:
+            yield from self._cancel_and_wait()
+
     def end(self) -> Op[None]:
         """End the app if it still runs (its client is being closed); return once it unwound."""
         yield from self._cancel_and_wait()

@@ -231,8 +231,7 @@ class HTTPExchange(AppTask):
                 yield ONE_PASS if first else self._wait(deadline)
             except BaseException as exc:
                 yield from self._give_up(exc, "the response to start", timeout)
-            if self.protocol_error is not None and not self.app_done:
-                yield from self._cancel_and_wait()  # it swallowed the error: end it now
+            yield from self._end_if_broken()
             if self.start is not None or self.app_done:
                 return self.start
             first = False
@@ -245,8 +244,7 @@ class HTTPExchange(AppTask):
         """
         while True:
             while not self._chunks:
-                if self.protocol_error is not None and not self.app_done:
-                    yield from self._cancel_and_wait()  # as in open()
+                yield from self._end_if_broken()
                 if self.body_complete or self.app_done or self._cycle.disconnected:
                     return None
                 try:

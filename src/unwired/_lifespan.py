@@ -91,8 +91,16 @@ class Lifespan(AppTask):
         yield from self._answer("startup", timeout)
 
     def shutdown(self, timeout: float | None) -> Op[None]:
-        """Send ``lifespan.shutdown``, wait for the answer, then for the app to return."""
-        if not self.supported or self.app_done:
+        """Send ``lifespan.shutdown``, wait for the answer, then for the app to return.
+
+        Raises:
+            Exception: the app's own, if it raised after answering startup.
+        """
+        if not self.supported:
+            return
+        if self.app_done:  # it ended during the block: fine, unless it crashed
+            if self.app_error is not None:
+                raise unwrap(self.app_error)
             return
         self._request("shutdown")
         yield from self._answer("shutdown", timeout)

@@ -93,6 +93,7 @@ class WebSocketExchange(AppTask):
         self._start("unwired: websocket app")
         deadline = Deadline(timeout)
         while not self._outbox:
+            yield from self._end_if_broken()
             self._raise_failure()
             if self.app_done:
                 raise websocket_disconnect(
@@ -133,6 +134,7 @@ class WebSocketExchange(AppTask):
         deadline = Deadline(timeout)
         while True:
             while not self._outbox:
+                yield from self._end_if_broken()
                 self._raise_failure()
                 if self.app_done:
                     return b"".join(parts)
