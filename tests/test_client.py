@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import threading
 from typing import Any
 
 import httpx2
@@ -127,15 +128,19 @@ def test_bytes_body_arrives_in_one_message_then_disconnect_after_the_response() 
 def test_iterator_body_is_streamed_chunk_by_chunk() -> None:
     app = Recorder()
     pulled: list[int] = []
+    threads: set[threading.Thread] = set()
 
     def body() -> Any:
         for index, chunk in enumerate([b"a", b"bb", b"ccc"]):
             pulled.append(index)
+            threads.add(threading.current_thread())
             yield chunk
 
     with TestClient(app, lifespan="off") as client:
         assert client.post("/", content=body()).content == b"abbccc"
     assert pulled == [0, 1, 2]
+    # read where the test waits, on the client's loop: no worker thread per chunk
+    assert threads == {threading.current_thread()}
     assert app.received == [
         {"type": "http.request", "body": b"a", "more_body": True},
         {"type": "http.request", "body": b"bb", "more_body": True},

@@ -45,8 +45,10 @@ def new_exchange(
 ) -> HTTPExchange:
     """The exchange for one request; a streamed body is read as the app asks for it.
 
-    A sync stream (an iterator, a file, a multipart upload) is read in a worker
-    thread, so even the async client never blocks the app's loop on it.
+    A sync stream (an iterator, a file, a multipart upload) is read where its
+    client waits: the sync client reads it on its loop, in the thread that is
+    waiting for the response anyway; the async client reads it in a worker
+    thread, so that it never blocks the caller's loop.
     """
     url = request.url
     target = Target(url.scheme, url.host, url.port, url.raw_path)
@@ -58,7 +60,7 @@ def new_exchange(
         stream: Any = request.stream
         body = iter(stream) if sync or isinstance(stream, httpx2.SyncByteStream) else aiter(stream)
     scope = http_scope(request.method, target, headers, config)
-    return HTTPExchange(app, scope, body, backend)
+    return HTTPExchange(app, scope, body, backend, read_inline=sync)
 
 
 def new_websocket_exchange(
