@@ -49,9 +49,7 @@ def counts(monkeypatch: pytest.MonkeyPatch) -> Counts:
         counted.threads += 1
         thread_start(self)
 
-    def counting_create_task(
-        self: asyncio.BaseEventLoop, *args: object, **kwargs: object
-    ) -> object:
+    def counting_create_task(self: asyncio.BaseEventLoop, *args: object, **kw: object) -> object:
         counted.tasks += 1
         return create_task(self, *args, **kw)  # type: ignore[arg-type]
 
