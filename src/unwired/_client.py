@@ -269,7 +269,9 @@ class TestClient(_Setup, httpx2.Client):
             func: a coroutine, or an async function to call with ``args``.
 
         Example:
-            >>> client.run(engine.dispose)  # doctest: +SKIP
+            ```python
+            client.run(engine.dispose)
+            ```
         """
         if inspect.iscoroutine(func):
             if args:
@@ -294,9 +296,11 @@ class TestClient(_Setup, httpx2.Client):
                 as for any request.
 
         Example:
-            >>> with client.websocket_connect("/ws") as ws:  # doctest: +SKIP
-            ...     ws.send_text("hi")
-            ...     assert ws.receive_text() == "hi"
+            ```python
+            with client.websocket_connect("/ws") as ws:
+                ws.send_text("hi")
+                assert ws.receive_text() == "hi"
+            ```
         """
         request, protocols = self._handshake(url, subprotocols, kwargs)
         exchange = new_websocket_exchange(
@@ -374,9 +378,11 @@ class AsyncTestClient(_Setup, httpx2.AsyncClient):
     ``TestClient`` except ``backend`` and ``backend_options``.
 
     Example:
-        >>> async def test_home() -> None:  # doctest: +SKIP
-        ...     async with AsyncTestClient(app) as client:
-        ...         assert (await client.get("/")).status_code == 200
+        ```python
+        async def test_home() -> None:
+            async with AsyncTestClient(app) as client:
+                assert (await client.get("/")).status_code == 200
+        ```
     """
 
     __test__ = False
@@ -437,9 +443,11 @@ class AsyncTestClient(_Setup, httpx2.AsyncClient):
         """Open a WebSocket session with the app; use it as an async context manager.
 
         Example:
-            >>> async with client.websocket_connect("/ws") as ws:  # doctest: +SKIP
-            ...     await ws.send_text("hi")
-            ...     assert await ws.receive_text() == "hi"
+            ```python
+            async with client.websocket_connect("/ws") as ws:
+                await ws.send_text("hi")
+                assert await ws.receive_text() == "hi"
+            ```
         """
         request, protocols = self._handshake(url, subprotocols, kwargs)
         backend = self._backend()

@@ -151,12 +151,28 @@ if TYPE_CHECKING:
     import httpx2
 
     class WebSocketDisconnect(Exception):
+        """The WebSocket was closed: by the app, or by refusing it before accepting.
+
+        A subclass of ``starlette.websockets.WebSocketDisconnect`` when Starlette
+        is installed, so ``pytest.raises`` with Starlette's class still catches it.
+
+        Attributes:
+            code: the close code (``1000`` for a normal close).
+            reason: the close reason, ``""`` if none.
+        """
+
         code: int
         reason: str
 
         def __init__(self, code: int = 1000, reason: str | None = None) -> None: ...
 
     class WebSocketDenialResponse(httpx2.Response, WebSocketDisconnect):  # type: ignore[misc]
+        """The app refused the WebSocket with an HTTP response; this *is* that response.
+
+        Read its ``status_code``, ``headers`` and ``content`` as for any response.
+        A subclass of Starlette's ``WebSocketDenialResponse`` when Starlette is installed.
+        """
+
         def __init__(
             self, status_code: int, headers: list[tuple[bytes, bytes]], body: bytes
         ) -> None: ...

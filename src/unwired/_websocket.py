@@ -264,12 +264,15 @@ class WebSocketSession(_SessionBase):
         self._run(self._exchange.send(message))
 
     def send_text(self, data: str) -> None:
+        """Send a text message (``websocket.receive`` with ``text``); ``data`` must be a str."""
         self.send(_text_message(data))
 
     def send_bytes(self, data: bytes) -> None:
+        """Send a binary message (``websocket.receive`` with ``bytes``); ``data`` must be bytes."""
         self.send(_bytes_message(data))
 
     def send_json(self, data: Any, mode: Mode = "text") -> None:
+        """Send ``data`` as JSON, in a text message (``mode="text"``) or a binary one."""
         self.send(_encode_json(data, mode))
 
     def close(self, code: int = 1000, reason: str | None = None) -> None:
@@ -287,12 +290,27 @@ class WebSocketSession(_SessionBase):
         return self._run(self._exchange.receive(self._wait(timeout)))  # type: ignore[no-any-return]
 
     def receive_text(self, timeout: float | None = None) -> str:
+        """The next message, which must be text.
+
+        Raises:
+            TypeError: the app sent a binary message (use ``receive_bytes``).
+            WebSocketDisconnect: the app closed the connection.
+            TimeoutError: nothing arrived within ``timeout``.
+        """
         return self._text(self.receive(timeout))
 
     def receive_bytes(self, timeout: float | None = None) -> bytes:
+        """The next message, which must be binary.
+
+        Raises:
+            TypeError: the app sent a text message (use ``receive_text``).
+            WebSocketDisconnect: the app closed the connection.
+            TimeoutError: nothing arrived within ``timeout``.
+        """
         return self._bytes(self.receive(timeout))
 
     def receive_json(self, mode: Mode = "text", timeout: float | None = None) -> Any:
+        """The next message, decoded as JSON from text (``mode="text"``) or bytes."""
         return self._decode_json(self.receive(timeout), mode)
 
 
@@ -346,12 +364,15 @@ class AsyncWebSocketSession(_SessionBase):
         await self._run(self._exchange.send(message))
 
     async def send_text(self, data: str) -> None:
+        """Send a text message (``websocket.receive`` with ``text``); ``data`` must be a str."""
         await self.send(_text_message(data))
 
     async def send_bytes(self, data: bytes) -> None:
+        """Send a binary message (``websocket.receive`` with ``bytes``); ``data`` must be bytes."""
         await self.send(_bytes_message(data))
 
     async def send_json(self, data: Any, mode: Mode = "text") -> None:
+        """Send ``data`` as JSON, in a text message (``mode="text"``) or a binary one."""
         await self.send(_encode_json(data, mode))
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
@@ -364,10 +385,25 @@ class AsyncWebSocketSession(_SessionBase):
         return await self._run(self._exchange.receive(self._wait(timeout)))  # type: ignore[no-any-return]
 
     async def receive_text(self, timeout: float | None = None) -> str:
+        """The next message, which must be text.
+
+        Raises:
+            TypeError: the app sent a binary message (use ``receive_bytes``).
+            WebSocketDisconnect: the app closed the connection.
+            TimeoutError: nothing arrived within ``timeout``.
+        """
         return self._text(await self.receive(timeout))
 
     async def receive_bytes(self, timeout: float | None = None) -> bytes:
+        """The next message, which must be binary.
+
+        Raises:
+            TypeError: the app sent a text message (use ``receive_text``).
+            WebSocketDisconnect: the app closed the connection.
+            TimeoutError: nothing arrived within ``timeout``.
+        """
         return self._bytes(await self.receive(timeout))
 
     async def receive_json(self, mode: Mode = "text", timeout: float | None = None) -> Any:
+        """The next message, decoded as JSON from text (``mode="text"``) or bytes."""
         return self._decode_json(await self.receive(timeout), mode)

@@ -255,7 +255,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 @pytest.fixture
 def unwired_client_factory() -> Iterator[ClientFactory]:
-    """Make ``unwired.TestClient``\\ s that are shut down and closed when the test ends.
+    """Make ``unwired.TestClient`` instances, shut down and closed when the test ends.
 
     Call it with an app and any ``TestClient`` keywords. The client comes back
     inside ``with`` (lifespan started); at teardown, whether the test passed or
@@ -263,9 +263,11 @@ def unwired_client_factory() -> Iterator[ClientFactory]:
     anything the app left running. Do not use ``with`` on it again.
 
     Example:
-        >>> def test_home(unwired_client_factory):  # doctest: +SKIP
-        ...     client = unwired_client_factory(app, raise_server_exceptions=False)
-        ...     assert client.get("/").status_code == 200
+        ```python
+        def test_home(unwired_client_factory):
+            client = unwired_client_factory(app, raise_server_exceptions=False)
+            assert client.get("/").status_code == 200
+        ```
     """
     from ._client import TestClient
 
@@ -281,7 +283,7 @@ def unwired_client_factory() -> Iterator[ClientFactory]:
 
 @pytest.fixture
 def unwired_async_client_factory(request: pytest.FixtureRequest) -> AsyncClientFactory:
-    """Make ``unwired.AsyncTestClient``\\ s that are shut down and closed when the test ends.
+    """Make ``unwired.AsyncTestClient`` instances, shut down and closed when the test ends.
 
     ``await`` it with an app and any ``AsyncTestClient`` keywords, in an async
     test run by anyio's pytest plugin (``@pytest.mark.anyio``) or pytest-asyncio
@@ -290,10 +292,12 @@ def unwired_async_client_factory(request: pytest.FixtureRequest) -> AsyncClientF
     failed, its lifespan is shut down and it is closed, on the test's loop.
 
     Example:
-        >>> @pytest.mark.anyio  # doctest: +SKIP
-        ... async def test_home(unwired_async_client_factory):
-        ...     client = await unwired_async_client_factory(app)
-        ...     assert (await client.get("/")).status_code == 200
+        ```python
+        @pytest.mark.anyio
+        async def test_home(unwired_async_client_factory):
+            client = await unwired_async_client_factory(app)
+            assert (await client.get("/")).status_code == 200
+        ```
     """
     factory: AsyncClientFactory = request.getfixturevalue(_async_fixture_name(request))
     return factory
