@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from benchmarks import soak
+
+
+@pytest.fixture(autouse=True)
+def _quiet_httpx2(caplog: pytest.LogCaptureFixture) -> None:
+    # httpx2 logs each request at INFO; if another test turned that on (Litestar sets
+    # its level), pytest keeps every record for the report, which the soak would count.
+    caplog.set_level(logging.WARNING, logger="httpx2")
 
 
 @pytest.mark.parametrize(
