@@ -11,6 +11,7 @@ import pytest
 from unwired import (
     ASGIProtocolError,
     AsyncTestClient,
+    ClientDisconnected,
     TestClient,
     WebSocketDenialResponse,
     WebSocketDisconnect,
@@ -607,3 +608,22 @@ def test_an_app_that_swallows_its_protocol_error_before_accepting_is_ended(after
         with pytest.raises(ASGIProtocolError, match=r"websocket\.send"):
             client.websocket_connect("/ws").__enter__()
         assert log == ["ended"]  # not left waiting on the client's loop
+
+
+def test_only_failures_set_off_by_a_send_after_close_are_forgiven() -> None:
+    from unwired._app_task import came_from_a_send_after_close
+
+    sent = ClientDisconnected("the test closed the WebSocket")
+    try:
+        try:
+            raise sent
+        except OSError:
+            raise RuntimeError("a framework's translation") from None
+    except RuntimeError as exc:
+        translated = exc  # raised while handling it: its __context__
+    assert came_from_a_send_after_close(sent)
+    assert came_from_a_send_after_close(translated)
+    assert came_from_a_send_after_close(ExceptionGroup("both", [sent, translated]))
+    assert not came_from_a_send_after_close(ExceptionGroup("mixed", [sent, ValueError()]))
+    assert not came_from_a_send_after_close(ValueError("the app's own"))
+    assert not came_from_a_send_after_close(None)

@@ -111,6 +111,26 @@ def is_disconnect_error(exc: BaseException | None) -> bool:
     return is_disconnect_error(exc.__cause__)
 
 
+def came_from_a_send_after_close(exc: BaseException | None) -> bool:
+    """Was ``exc`` set off by a send the app made after the test went away?
+
+    That is our ``ClientDisconnected``, or anything raised from it or while
+    handling it (Starlette turns it into ``WebSocketDisconnect(1006)``), or a
+    group of such. A WebSocket app that lets the ``WebSocketDisconnect`` of its
+    ``receive()`` escape has failed in its own right: Starlette's client
+    re-raises that when the test leaves the block, and suites test for it.
+    """
+    for _ in range(50):  # a chain, not a cycle
+        if exc is None:
+            return False
+        if isinstance(exc, ClientDisconnected):
+            return True
+        if isinstance(exc, BaseExceptionGroup):
+            return all(came_from_a_send_after_close(member) for member in exc.exceptions)
+        exc = exc.__cause__ or exc.__context__
+    return False  # pragma: no cover - a chain this long is no send's doing
+
+
 class AppTask:
     """Runs ``_call_app`` as a task; ``_test_signal`` wakes the test, ``_app_signal`` the app."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from ._app_task import AppTask, is_disconnect_error
+from ._app_task import AppTask, came_from_a_send_after_close
 from ._backends import Backend
 from ._exceptions import websocket_denial_type, websocket_disconnect
 from ._ops import Deadline, Op
@@ -66,12 +66,12 @@ class WebSocketExchange(AppTask):
     def failure(self) -> BaseException | None:
         """What went wrong in the app, if the test should see it.
 
-        Once the test has closed the session, an app that fails *because* of
-        that (sending after the close, or letting a ``WebSocketDisconnect``
-        escape) has not failed.
+        An app that fails only because it sent after the test had closed the
+        session has not failed. One that lets the ``WebSocketDisconnect`` of
+        its ``receive()`` escape has: that is raised, as Starlette's client does.
         """
         exc = self.app_error
-        if self.protocol_error is None and self._cycle.disconnected and is_disconnect_error(exc):
+        if self.protocol_error is None and came_from_a_send_after_close(exc):
             return None
         return self._failure()
 

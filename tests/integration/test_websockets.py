@@ -824,11 +824,14 @@ def test_exception_in_the_apps_disconnect_handling_is_reraised(
     assert app.state.events == ["saving the transcript"]
 
 
-def test_an_app_letting_the_disconnect_escape_has_not_failed() -> None:
-    # Starlette's TestClient re-raises the app's WebSocketDisconnect(1000) on leaving
+def test_an_app_letting_the_disconnect_escape_has_it_raised_on_leaving() -> None:
+    # As Starlette's TestClient does, and as FastAPI's docs teach testing it:
+    # `with pytest.raises(WebSocketDisconnect): with client.websocket_connect(...)`.
     app = starlette_app()
-    with TestClient(app).websocket_connect("/escape") as ws:
+    session = TestClient(app).websocket_connect("/escape")
+    with pytest.raises(starlette.websockets.WebSocketDisconnect) as info, session as ws:
         assert ws.receive_text() == "hi"
+    assert info.value.code == 1000
     assert app.state.received == [CONNECT, CLOSED_BY_TEST]
 
 
