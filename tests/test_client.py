@@ -129,18 +129,21 @@ def test_iterator_body_is_streamed_chunk_by_chunk() -> None:
     app = Recorder()
     pulled: list[int] = []
     threads: set[threading.Thread] = set()
+    loops: list[object] = []
 
     def body() -> Any:
         for index, chunk in enumerate([b"a", b"bb", b"ccc"]):
             pulled.append(index)
             threads.add(threading.current_thread())
+            loops.append(asyncio.events._get_running_loop())
             yield chunk
 
     with TestClient(app, lifespan="off") as client:
         assert client.post("/", content=body()).content == b"abbccc"
     assert pulled == [0, 1, 2]
-    # read where the test waits, on the client's loop: no worker thread per chunk
-    assert threads == {threading.current_thread()}
+    # read off the app's loop (a file read there would block it), in a worker thread
+    assert threading.current_thread() not in threads
+    assert loops == [None, None, None]
     assert app.received == [
         {"type": "http.request", "body": b"a", "more_body": True},
         {"type": "http.request", "body": b"bb", "more_body": True},

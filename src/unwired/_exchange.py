@@ -56,19 +56,11 @@ def _read_file(file: Any, offset: int | None, count: int) -> bytes:
 class HTTPExchange(AppTask):
     """An app task answering one request, and what the test has seen of it."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        scope: Scope,
-        body: RequestBody,
-        backend: Backend,
-        read_inline: bool = False,
-    ) -> None:
+    def __init__(self, app: ASGIApp, scope: Scope, body: RequestBody, backend: Backend) -> None:
         super().__init__(backend)
         self._app = app
         self._scope = scope
         self._body = body
-        self._read_inline = read_inline  # a sync body: read on the loop, not in a worker thread
         self._cycle = HTTPCycle(scope["method"])
         self._chunks: deque[bytes] = deque()
         self.start: ResponseStart | None = None
@@ -105,10 +97,7 @@ class HTTPExchange(AppTask):
         if isinstance(body, bytes):
             return body, False
         if isinstance(body, Iterator):
-            if self._read_inline:
-                chunk = next(body, None)
-            else:
-                chunk = await self._backend.to_thread(_next_chunk, body)
+            chunk = await self._backend.to_thread(_next_chunk, body)
         else:
             chunk = await anext(body, None)
         if chunk is None:

@@ -45,10 +45,9 @@ def new_exchange(
 ) -> HTTPExchange:
     """The exchange for one request; a streamed body is read as the app asks for it.
 
-    A sync stream (an iterator, a file, a multipart upload) is read where its
-    client waits: the sync client reads it on its loop, in the thread that is
-    waiting for the response anyway; the async client reads it in a worker
-    thread, so that it never blocks the caller's loop.
+    A sync stream (an iterator, a file, a multipart upload) is read in a worker
+    thread, so that it never blocks the app's loop (a file read there would,
+    and an iterator that waits for the app would never see it answer).
     """
     url = request.url
     target = Target(url.scheme, url.host, url.port, url.raw_path)
@@ -60,7 +59,7 @@ def new_exchange(
         stream: Any = request.stream
         body = iter(stream) if sync or isinstance(stream, httpx2.SyncByteStream) else aiter(stream)
     scope = http_scope(request.method, target, headers, config)
-    return HTTPExchange(app, scope, body, backend, read_inline=sync)
+    return HTTPExchange(app, scope, body, backend)
 
 
 def new_websocket_exchange(
