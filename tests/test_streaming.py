@@ -328,3 +328,16 @@ def test_a_request_that_is_not_streamed_gets_its_whole_body_within_the_timeout()
         chunks = response.iter_raw()
         assert [next(chunks) for _ in range(40)] == [b"data: tick\n\n"] * 40  # 0.4 s
     client.close()
+
+
+def test_closing_a_response_after_its_client_closed_is_quiet() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"first", "more_body": True})
+        await asyncio.sleep(3600)
+
+    client = TestClient(app, lifespan="off")
+    response = client.send(client.build_request("GET", "/"), stream=True)
+    client.close()  # cancels what the app left running
+    response.close()  # that cancellation is the client's doing, not the app's failure
+    assert response.is_closed

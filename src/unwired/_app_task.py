@@ -163,7 +163,9 @@ class AppTask:
         try:
             await self._call_app()
         except BaseException as exc:
-            if self._cancelled and self._backend.is_cancellation(exc):
+            if self._backend.is_cancellation(exc):
+                # by us, or by the client cancelling what is left as it closes: not a failure
+                self._cancelled = True
                 raise
             if isinstance(exc, ASGIProtocolError) and self.protocol_error is None:
                 self.protocol_error = exc
