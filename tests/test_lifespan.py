@@ -263,3 +263,18 @@ def test_an_exception_the_lifespan_raises_after_startup_is_raised_on_exit() -> N
     client = TestClient(app)
     with pytest.raises(CrashedAfterStartup, match="background job"), client:
         assert client.get("/").text == "hi"
+
+
+def test_a_failed_startup_does_not_wait_for_an_app_that_waits_for_more(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Quart answers 'lifespan.startup.failed', then waits in receive(): it will not raise
+    monkeypatch.setattr("unwired._lifespan.FAILURE_GRACE", 30.0)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        while True:
+            if (await receive())["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.failed", "message": "no database"})
+
+    with pytest.raises(LifespanFailed, match="no database"), TestClient(app):
+        pass  # pragma: no cover - startup fails

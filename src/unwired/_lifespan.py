@@ -51,6 +51,7 @@ class Lifespan(AppTask):
         self._cycle = LifespanCycle()
         self._outcome: Outcome | None = None
         self._received = False  # has the app called receive() yet?
+        self._waiting = False  # is it waiting in receive() now?
         self.supported = True
 
     # -- the app's side -------------------------------------------------------
@@ -60,7 +61,12 @@ class Lifespan(AppTask):
 
     async def _receive(self) -> Message:
         while (message := self._cycle.next_for_app()) is None:
-            await self._app_signal.wait()
+            self._waiting = True
+            self._test_signal.notify()  # a test waiting to see whether the app raises
+            try:
+                await self._app_signal.wait()
+            finally:
+                self._waiting = False
         self._received = True
         return message
 
@@ -116,8 +122,8 @@ class Lifespan(AppTask):
         outcome = self._outcome
         if outcome is not None and outcome.ok:
             return
-        if outcome is not None:  # failed: the app usually raises right after
-            yield from self._until_done(FAILURE_GRACE, None)
+        if outcome is not None:  # failed: the app usually raises next, unless it waits on
+            yield from self._until_done(FAILURE_GRACE, None, unless_waiting=True)
             if self.app_error is not None:
                 raise unwrap(self.app_error)
             raise LifespanFailed(phase, outcome.message)
@@ -143,9 +149,12 @@ class Lifespan(AppTask):
             text += " before returning"
         raise ASGIProtocolError(text, message_type=None, state=self._cycle.phase.name)
 
-    def _until_done(self, timeout: float | None, what: str | None) -> Op[None]:
+    def _until_done(
+        self, timeout: float | None, what: str | None, unless_waiting: bool = False
+    ) -> Op[None]:
+        """Wait for the app to return; ``unless_waiting``: or to wait in ``receive()``."""
         deadline = Deadline(timeout)
-        while not self.app_done:
+        while not self.app_done and not (unless_waiting and self._waiting):
             if what is not None:
                 yield from self._await(deadline, what)
                 continue
