@@ -13,6 +13,7 @@ task that is ready run once (the app answering a request, usually in full).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import sys
 from collections.abc import Callable, Coroutine
@@ -39,6 +40,8 @@ class Backend(Protocol):
     def wake(self, waiter: Any) -> None: ...
     async def wait(self, waiter: Any, timeout: float | None) -> None: ...
     def is_cancellation(self, exc: BaseException) -> bool: ...
+    def start_thread(self, fn: Callable[[], object]) -> None: ...
+    def call_soon_threadsafe(self, fn: Callable[[], object]) -> None: ...
     async def to_thread(self, fn: Callable[..., T], *args: Any) -> T: ...
 
 
@@ -126,6 +129,15 @@ class AsyncioBackend:
     async def to_thread(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.loop.run_in_executor(None, fn, *args)
 
+    def start_thread(self, fn: Callable[[], object]) -> None:
+        """Run ``fn`` in a worker thread of the loop's executor; ``fn`` handles its errors."""
+        self.loop.run_in_executor(None, fn)
+
+    def call_soon_threadsafe(self, fn: Callable[[], object]) -> None:
+        """From another thread: run ``fn`` on the loop (not at all if it is closed)."""
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(fn)
+
 
 class _TrioTask:
     __slots__ = ("_cancelled", "_done", "_scope", "coroutine", "trio_task")
@@ -208,6 +220,13 @@ class TrioBackend:
 
     async def to_thread(self, fn: Callable[..., T], *args: Any) -> T:
         return await self._trio.to_thread.run_sync(fn, *args)
+
+    def start_thread(self, fn: Callable[[], object]) -> None:
+        self._trio.lowlevel.start_thread_soon(fn, lambda _: None)
+
+    def call_soon_threadsafe(self, fn: Callable[[], object]) -> None:
+        with contextlib.suppress(self._trio.RunFinishedError):
+            self._token.run_sync_soon(fn)
 
 
 class Signal:

@@ -15,6 +15,7 @@ from typing import Any
 
 from ._app_task import AppTask, is_disconnect_error
 from ._backends import Backend
+from ._body import END, NOTHING, BodyReader
 from ._exceptions import ClientDisconnected
 from ._ops import ONE_PASS, Deadline, Op
 from ._protocol._http import (
@@ -43,10 +44,6 @@ _WHOLE_BODY = (
 )
 
 
-def _next_chunk(iterator: Iterator[bytes]) -> bytes | None:
-    return next(iterator, None)
-
-
 def _read_file(file: Any, offset: int | None, count: int) -> bytes:
     if offset is None:
         return file.read(count)  # type: ignore[no-any-return]
@@ -61,6 +58,7 @@ class HTTPExchange(AppTask):
         self._app = app
         self._scope = scope
         self._body = body
+        self._reader: BodyReader | None = None  # reads a sync body, once the app asks for it
         self._cycle = HTTPCycle(scope["method"])
         self._chunks: deque[bytes] = deque()
         self.start: ResponseStart | None = None
@@ -78,7 +76,11 @@ class HTTPExchange(AppTask):
     # -- the app's side -------------------------------------------------------
 
     async def _call_app(self) -> None:
-        await self._app(self._scope, self._receive, self._send)
+        try:
+            await self._app(self._scope, self._receive, self._send)
+        finally:
+            if self._reader is not None:
+                self._reader.stop()
         self._cycle.app_returned()
 
     async def _receive(self) -> Message:
@@ -97,10 +99,13 @@ class HTTPExchange(AppTask):
         if isinstance(body, bytes):
             return body, False
         if isinstance(body, Iterator):
-            chunk = await self._backend.to_thread(_next_chunk, body)
+            if self._reader is None:
+                self._reader = BodyReader(body, self._backend, self._wake_app)
+            while (chunk := self._reader.take()) is NOTHING:
+                await self._app_signal.wait()
         else:
-            chunk = await anext(body, None)
-        if chunk is None:
+            chunk = await anext(body, END)
+        if chunk is END:
             return b"", False
         if type(chunk) is not bytes:
             if not isinstance(chunk, bytearray | memoryview):
