@@ -151,18 +151,19 @@ def headers(message: Mapping[str, Any], key: str, state: enum.Enum) -> Headers:
     """Header pairs as a list of ``(name, value)`` bytes tuples."""
     raw = message.get(key, ())
     kind = message["type"]
-    if isinstance(raw, Mapping):
-        fail(
-            f"app sent {kind!r} whose {key!r} is a {type(raw).__name__}; it must be a list of "
-            "[name, value] pairs: pass list(headers.items())",
-            kind,
-            state,
-        )
-    if isinstance(raw, str | bytes) or not _iterable(raw):
-        wrong(message, key, "it must be an iterable of [name, value] byte-string pairs", state)
+    if type(raw) is not list and type(raw) is not tuple:  # the usual kinds need no more
+        if isinstance(raw, Mapping):
+            fail(
+                f"app sent {kind!r} whose {key!r} is a {type(raw).__name__}; it must be a list "
+                "of [name, value] pairs: pass list(headers.items())",
+                kind,
+                state,
+            )
+        if isinstance(raw, str | bytes) or not _iterable(raw):
+            wrong(message, key, "it must be an iterable of [name, value] byte-string pairs", state)
     result: Headers = []
     for pair in raw:
-        if not isinstance(pair, list | tuple) or len(pair) != 2:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
             fail(
                 f"app sent {kind!r} with header {shorten(repr(pair), 80)}; each header must be a "
                 "[name, value] pair of byte strings",
