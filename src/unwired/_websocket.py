@@ -19,22 +19,13 @@ from ._driver import Driver
 from ._exceptions import websocket_disconnect
 from ._ops import Op, drive_async
 from ._protocol._checks import describe, shorten
+from ._protocol._websocket import APP_MESSAGE_TYPES
 from ._types import Message
 from ._ws_exchange import WebSocketExchange
 
 Mode = Literal["text", "binary"]
 
 _BYTES_LIKE = (bytes, bytearray, memoryview)
-#: What the test may send: what the app's ``receive()`` gets (after the connect).
-_APP_SENDS = frozenset(
-    {
-        "websocket.accept",
-        "websocket.send",
-        "websocket.close",
-        "websocket.http.response.start",
-        "websocket.http.response.body",
-    }
-)
 _METHODS = (
     "use send_text(), send_bytes() or send_json(), or send({'type': 'websocket.receive', "
     "'text': ...})"
@@ -101,7 +92,7 @@ def _checked(message: object) -> Message:
     elif not isinstance(kind, str):
         msg = f"send() got a message without a 'type': {shorten(repr(message), 80)}; {_METHODS}"
         raise ValueError(msg)
-    elif kind in _APP_SENDS:  # certainly a mix-up; any other type goes to the app as it is,
+    elif kind in APP_MESSAGE_TYPES:  # certainly a mix-up; any other type goes to the app as it is,
         msg = (  # for tests of how the app handles a message it does not expect
             f"send() got a {kind!r} message, which is what the app sends; the test sends "
             "'websocket.receive' (what the app's receive() gets) or 'websocket.disconnect'"

@@ -42,7 +42,8 @@ _ACCEPTS: dict[WebSocketState, frozenset[str]] = {
     ERROR: frozenset(),
 }
 #: Every type an app may send on a WebSocket, for "did you mean".
-_KNOWN = frozenset().union(*_ACCEPTS.values())
+#: Every message type a WebSocket app sends.
+APP_MESSAGE_TYPES = frozenset().union(*_ACCEPTS.values())
 
 _EXPECTED = {
     CONNECTING: "'websocket.accept', 'websocket.close' or 'websocket.http.response.start'",
@@ -109,7 +110,7 @@ class WebSocketCycle:
         return _DISPATCH.dispatch(self, message)  # type: ignore[no-any-return]
 
     def _refuse(self, kind: str, state: WebSocketState) -> NoReturn:
-        what = check.sent(kind, _KNOWN, "WebSocket")
+        what = check.sent(kind, APP_MESSAGE_TYPES, "WebSocket")
         check.fail(f"{what} {state.value}; expected {_EXPECTED[state]}", kind, state)
 
     def _accept(self, message: Message) -> Accepted:
