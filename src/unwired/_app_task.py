@@ -9,7 +9,6 @@ lifespan exchanges subclass it and add only their protocol's traffic.
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -17,7 +16,6 @@ from ._backends import Backend, Signal, TaskHandle
 from ._diagnostics import waiting_in_receive, where_suspended
 from ._exceptions import ASGIProtocolError, ClientDisconnected
 from ._ops import Deadline, Op, Wait
-from ._protocol._checks import describe
 from ._types import Message
 
 
@@ -40,48 +38,6 @@ def unwrap(exc: BaseException) -> BaseException:
 DISCONNECT_GRACE = 0.1
 #: How long a cancelled app may take to unwind before the test gives up on it.
 CANCEL_WAIT = 5.0
-
-
-def check_timeout(timeout: object, *, of_timeout_object: bool = False) -> float | None:
-    """A timeout the test gave, in seconds (``None``: no limit), checked before any wait uses it.
-
-    ``0`` is refused: every wait would expire before the app ran at all.
-
-    Args:
-        timeout: the seconds to check.
-        of_timeout_object: ``timeout`` is the read timeout of an ``httpx2.Timeout`` the
-            test passed.
-
-    Raises:
-        TypeError: not a number.
-        ValueError: not a finite number greater than 0.
-    """
-    if timeout is None:
-        return None
-    if isinstance(timeout, int | float) and not isinstance(timeout, bool):
-        if 0 < timeout < math.inf:
-            return timeout
-        number = True
-    else:
-        number = False
-    rule = "timeout must be a number of seconds > 0, an httpx2.Timeout, or None (no limit)"
-    if of_timeout_object:
-        shown = f"httpx2.Timeout with read={timeout!r}"
-    else:
-        shown = repr(timeout) if number else describe(timeout)
-    if not number:
-        msg = f"{rule}, not {shown}"
-        raise TypeError(msg)
-    hint = ""
-    if timeout == 0:
-        hint = (
-            ": every wait would time out before the app could answer; to check that something "
-            "does not happen, give a short timeout such as 0.1"
-        )
-    elif timeout == math.inf:
-        hint = "; to wait forever, pass None"
-    msg = f"{rule}, not {shown}{hint}"
-    raise ValueError(msg)
 
 
 _SLOW_UNWIND = (

@@ -19,11 +19,11 @@ from httpx2 import URL
 from httpx2._types import CookieTypes, HeaderTypes, TimeoutTypes
 
 from ._app import as_asgi3
-from ._app_task import AppTask, check_timeout
+from ._app_task import AppTask
 from ._backends import Backend, current_backend
 from ._driver import Driver, abandon, close_abandoned, create_driver, run
 from ._lifespan import Lifespan, LifespanMode
-from ._ops import Op, drive_async
+from ._ops import Op, check_timeout, drive_async
 from ._portal import DriverPortal
 from ._protocol._scope import ScopeConfig
 from ._transport import (

@@ -6,10 +6,14 @@ waits — by running the client's loop in the caller's thread, by a portal call,
 or by ``await`` on the caller's own loop — then resumes it. A wait that times
 out, or is interrupted, is thrown into the generator, which cleans up (it may
 yield more waits to do so) and raises what the test should see.
+
+Timeouts live here too: ``Deadline`` bounds the waits, and ``check_timeout``
+checks each timeout a test gives before any wait uses it.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, TypeAlias, TypeVar
@@ -17,12 +21,55 @@ from typing import Any, TypeAlias, TypeVar
 import anyio
 
 from ._backends import Backend
+from ._protocol._checks import describe
 
 T = TypeVar("T")
 Wait: TypeAlias = tuple[Any, float | None]
 Op: TypeAlias = Generator[Wait, None, T]
 #: The wait that ends after one pass of the loop: the tasks ready to run do.
 ONE_PASS: Wait = (None, None)
+
+
+def check_timeout(timeout: object, *, of_timeout_object: bool = False) -> float | None:
+    """A timeout the test gave, in seconds (``None``: no limit), checked before any wait uses it.
+
+    ``0`` is refused: every wait would expire before the app ran at all.
+
+    Args:
+        timeout: the seconds to check.
+        of_timeout_object: ``timeout`` is the read timeout of an ``httpx2.Timeout`` the
+            test passed.
+
+    Raises:
+        TypeError: not a number.
+        ValueError: not a finite number greater than 0.
+    """
+    if timeout is None:
+        return None
+    if isinstance(timeout, int | float) and not isinstance(timeout, bool):
+        if 0 < timeout < math.inf:
+            return timeout
+        number = True
+    else:
+        number = False
+    rule = "timeout must be a number of seconds > 0, an httpx2.Timeout, or None (no limit)"
+    if of_timeout_object:
+        shown = f"httpx2.Timeout with read={timeout!r}"
+    else:
+        shown = repr(timeout) if number else describe(timeout)
+    if not number:
+        msg = f"{rule}, not {shown}"
+        raise TypeError(msg)
+    hint = ""
+    if timeout == 0:
+        hint = (
+            ": every wait would time out before the app could answer; to check that something "
+            "does not happen, give a short timeout such as 0.1"
+        )
+    elif timeout == math.inf:
+        hint = "; to wait forever, pass None"
+    msg = f"{rule}, not {shown}{hint}"
+    raise ValueError(msg)
 
 
 class Deadline:

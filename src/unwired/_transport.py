@@ -13,11 +13,11 @@ from typing import Any, TypeVar
 
 import httpx2
 
-from ._app_task import AppTask, check_timeout, unwrap
+from ._app_task import AppTask, unwrap
 from ._backends import Backend
 from ._driver import Driver
 from ._exchange import HTTPExchange, RequestBody
-from ._ops import Deadline, Op, drive_async
+from ._ops import Deadline, Op, check_timeout, drive_async
 from ._protocol._http import ResponseStart
 from ._protocol._scope import ScopeConfig, Target, http_scope, websocket_scope
 from ._types import ASGIApp

@@ -13,11 +13,10 @@ import json
 from types import TracebackType
 from typing import Any, Literal, NoReturn, Self
 
-from ._app_task import check_timeout
 from ._backends import Backend
 from ._driver import Driver
 from ._exceptions import websocket_disconnect
-from ._ops import Op, drive_async
+from ._ops import Op, check_timeout, drive_async
 from ._protocol._checks import describe, shorten
 from ._protocol._websocket import APP_MESSAGE_TYPES
 from ._types import Message
